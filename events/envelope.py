@@ -1,0 +1,89 @@
+"""What the log returns: stored events, append results and the head of the chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+
+ExpectedVersion = int | Literal["any", "no_stream"]
+"""`any`, `no_stream` (the stream must not exist yet) or the stream's current last version."""
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class EventEnvelope:
+    """One stored fact with its place in the log and in the hash chain.
+
+    `occurred_lower` and `occurred_upper` are the calendar bounds of `occurred`
+    (ISO dates); they are derived, so they are not part of the JSON envelope.
+    """
+
+    position: int
+    id: str
+    stream: str
+    version: int
+    type: str
+    occurred: str
+    occurred_lower: str
+    occurred_upper: str
+    recorded_at: str
+    recorded_by: str
+    data: dict[str, Any]
+    sources: list[dict[str, Any]]
+    metadata: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The envelope as the public JSON contract names its fields."""
+        return {
+            "id": self.id,
+            "position": self.position,
+            "stream": self.stream,
+            "version": self.version,
+            "type": self.type,
+            "occurred": self.occurred,
+            "recorded_at": self.recorded_at,
+            "recorded_by": self.recorded_by,
+            "data": self.data,
+            "sources": self.sources,
+            "metadata": self.metadata,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """Where a batch landed; a retried batch gets the result of its first append."""
+
+    stream: str
+    first_version: int
+    last_version: int
+    positions: list[int]
+    ids: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stream": self.stream,
+            "first_version": self.first_version,
+            "last_version": self.last_version,
+            "positions": self.positions,
+            "ids": self.ids,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The last position of the log and its hash (position 0 and the genesis hash when empty)."""
+
+    position: int
+    hash: str
+
+
+def dumps(value: Any) -> bytes:
+    """Canonical JSON: UTF-8, sorted keys, no insignificant white space."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)

@@ -1,0 +1,63 @@
+"""The few things SQLite and PostgreSQL do differently for the log.
+
+Appends are serialised on both: the hash chain needs the previous event, and a
+single writer is what keeps positions in commit order so that no reader ever
+sees position P and later finds a new event below it. SQLite gets that from
+`BEGIN IMMEDIATE` (one writer per database file, readers untouched thanks to
+WAL); PostgreSQL from a transaction-scoped advisory lock, released only after
+the commit is visible, the way the established Postgres event stores do it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import Connection
+
+APPEND_LOCK = 0x61636364  # "accd": the advisory lock key appends take on PostgreSQL
+MIGRATE_LOCK = 0x6163636D  # "accm": the key migrations take
+NOTIFY_CHANNEL = "accord_events"
+WRITE = {"accord_write": True}  # execution option: this transaction appends
+
+
+def configure(engine: Engine) -> None:
+    """Install the per-dialect connection set-up on a new engine."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event decide how each transaction starts
+    # instead of the sqlite3 module's implicit, deferred BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    writes = connection.get_execution_options().get("accord_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def lock_appends(connection: Connection) -> None:
+    """Inside a write transaction: wait until this transaction is the only appender."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+
+
+def lock_migrations(connection: Connection) -> None:
+    """Inside a write transaction: wait until no other process is migrating."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK})
+
+
+def notify_appended(connection: Connection, head: int) -> None:
+    """Wake the processes that tail the log; delivered when the transaction commits."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_notify(:channel, :head)"), {"channel": NOTIFY_CHANNEL, "head": str(head)})

@@ -1,0 +1,271 @@
+"""The event store on SQLAlchemy 2: one code path for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy import Engine, bindparam, create_engine, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from events.chain import ChainReport, ChainWalker, canonical_event, event_hash
+from events.envelope import GENESIS_HASH, AppendResult, EventEnvelope, ExpectedVersion, Head
+from events.errors import DuplicateEvent, EventStoreError, VersionConflict
+from events.prepare import PreparedEvent, PreparedRequest
+from events.store import dialects
+from events.store.base import EventStore
+from events.store.migrate import upgrade
+from events.store.tables import ROW_COLUMNS
+
+PAGE_SIZE = 1000
+_ID_CHUNK = 500
+_COLUMNS = ", ".join(ROW_COLUMNS)
+
+
+class _Stored(NamedTuple):
+    stream: str
+    version: int
+    position: int
+    content: tuple[str, ...]
+
+
+def utc_now() -> str:
+    """The current moment as RFC 3339 UTC with microseconds, the form `recorded_at` takes."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check_expected(stream: str, expected: ExpectedVersion, actual: int | None) -> None:
+    """Raise VersionConflict unless a stream at `actual` satisfies `expected`."""
+    if expected == "any":
+        return
+    if expected == "no_stream":
+        if actual is not None:
+            raise VersionConflict(stream, expected, actual)
+    elif actual != expected:
+        raise VersionConflict(stream, expected, actual)
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for `url`, with the directory of a SQLite file created if needed."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    dialects.configure(engine)
+    return engine
+
+
+class SqlEventStore(EventStore):
+    """The log in a SQL database; the schema is migrated on first use."""
+
+    def __init__(self, url: str, *, extra_migrations: Sequence[Path | str] = ()) -> None:
+        self.engine = create_store_engine(url)
+        upgrade(self.engine, extra_migrations)
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        self._insert = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join([mark] * len(ROW_COLUMNS))})"
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- appending ---------------------------------------------------------
+
+    def append(
+        self, stream: str, events: Sequence[PreparedEvent], expected_version: ExpectedVersion, *, recorded_by: str
+    ) -> AppendResult:
+        return self.append_batch([PreparedRequest(stream, expected_version, list(events))], recorded_by=recorded_by)[0]
+
+    def append_batch(self, requests: Sequence[PreparedRequest], *, recorded_by: str) -> list[AppendResult]:
+        try:
+            with self.engine.connect().execution_options(**dialects.WRITE) as connection, connection.begin():
+                dialects.lock_appends(connection)
+                return self._apply(connection, requests, recorded_by)
+        except IntegrityError as exc:
+            # The append lock rules out races between accord writers; a clash
+            # here means something wrote to the table behind accord's back.
+            raise EventStoreError(f"the database refused the append: {exc.orig}") from exc
+        except OperationalError as exc:
+            raise EventStoreError(f"the database could not take the append: {exc.orig}") from exc
+
+    def _apply(self, connection: Connection, requests: Sequence[PreparedRequest], recorded_by: str) -> list[AppendResult]:
+        last = connection.execute(
+            text("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        ).first()
+        position, prev_hash, last_recorded = last if last else (0, GENESIS_HASH, "")
+        # recorded_at never goes backwards along the log, even if the clock does.
+        now = max(utc_now(), last_recorded)
+        stored = self._stored(connection, [e.id for r in requests for e in r.events])
+        versions = self._versions(connection, list({r.stream for r in requests}))
+        rows: list[tuple[Any, ...]] = []
+        results: list[AppendResult] = []
+        for request in requests:
+            stream, events = request.stream, request.events
+            found = [stored.get(e.id) for e in events]
+            if any(found):
+                results.append(_retried(stream, events, found))
+                continue
+            actual = versions.get(stream)
+            check_expected(stream, request.expected_version, actual)
+            first = 0 if actual is None else actual + 1
+            positions = []
+            for offset, event in enumerate(events):
+                position += 1
+                version = first + offset
+                recorded = event.recorded_at or now
+                by = event.recorded_by or recorded_by
+                digest = event_hash(
+                    canonical_event(
+                        position=position, id=event.id, stream=stream, version=version, type=event.type,
+                        occurred=event.occurred, recorded_at=recorded, recorded_by=by, data=event.data,
+                        sources=event.sources, metadata=event.metadata, prev_hash=prev_hash,
+                    )
+                )
+                rows.append((
+                    position, event.id, stream, version, event.type, event.occurred, event.occurred_lower,
+                    event.occurred_upper, recorded, by, event.data, event.sources, event.metadata, prev_hash, digest,
+                ))
+                stored[event.id] = _Stored(stream, version, position, event.content(stream))
+                positions.append(position)
+                prev_hash = digest
+            versions[stream] = first + len(events) - 1
+            results.append(AppendResult(stream, first, versions[stream], positions, [e.id for e in events]))
+        if rows:
+            connection.exec_driver_sql(self._insert, rows)
+            dialects.notify_appended(connection, position)
+        return results
+
+    def _stored(self, connection: Connection, ids: list[str]) -> dict[str, _Stored]:
+        query = text(
+            "SELECT id, stream, version, position, type, occurred, data, sources, metadata FROM events WHERE id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        found: dict[str, _Stored] = {}
+        for start in range(0, len(ids), _ID_CHUNK):
+            for row in connection.execute(query, {"ids": ids[start : start + _ID_CHUNK]}):
+                found[row.id] = _Stored(
+                    row.stream, row.version, row.position, (row.stream, row.type, row.occurred, row.data, row.sources, row.metadata)
+                )
+        return found
+
+    def _versions(self, connection: Connection, streams: list[str]) -> dict[str, int]:
+        query = text(
+            "SELECT stream, MAX(version) FROM events WHERE stream IN :streams GROUP BY stream"
+        ).bindparams(bindparam("streams", expanding=True))
+        versions: dict[str, int] = {}
+        for start in range(0, len(streams), _ID_CHUNK):
+            versions.update((s, v) for s, v in connection.execute(query, {"streams": streams[start : start + _ID_CHUNK]}))
+        return versions
+
+    # -- reading -----------------------------------------------------------
+
+    def _pages(self, where: str, params: dict[str, Any], order: str, limit: int | None) -> Iterator[Any]:
+        """Rows in `order`, one short read per page, so memory stays flat and no reader holds a snapshot open."""
+        remaining = limit
+        query = text(f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT :n")
+        key = ROW_COLUMNS.index(order)
+        cursor_param = {"position": "after", "version": "from_version"}[order]
+        while remaining is None or remaining > 0:
+            size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
+            with self.engine.connect() as connection:
+                rows = connection.execute(query, {**params, "n": size}).all()
+            yield from rows
+            if len(rows) < size:
+                return
+            params[cursor_param] = rows[-1][key] + (1 if order == "version" else 0)
+            if remaining is not None:
+                remaining -= len(rows)
+
+    def read_stream(self, stream: str, from_version: int = 0, limit: int | None = None) -> Iterator[EventEnvelope]:
+        rows = self._pages("stream = :stream AND version >= :from_version", {"stream": stream, "from_version": from_version}, "version", limit)
+        return map(_envelope, rows)
+
+    def read_all(self, after: int = 0, limit: int | None = None) -> Iterator[EventEnvelope]:
+        return map(_envelope, self._pages("position > :after", {"after": after}, "position", limit))
+
+    def read_all_json(self, after: int = 0, limit: int | None = None) -> Iterator[bytes]:
+        return map(_envelope_json, self._pages("position > :after", {"after": after}, "position", limit))
+
+    def get(self, event_id: str) -> EventEnvelope | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(text(f"SELECT {_COLUMNS} FROM events WHERE id = :id"), {"id": event_id}).first()
+        return _envelope(row) if row else None
+
+    def find_ids(self, ids: Sequence[str]) -> dict[str, EventEnvelope]:
+        query = text(f"SELECT {_COLUMNS} FROM events WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+        found: dict[str, EventEnvelope] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), _ID_CHUNK):
+                for row in connection.execute(query, {"ids": list(ids[start : start + _ID_CHUNK])}):
+                    found[row.id] = _envelope(row)
+        return found
+
+    def stream_version(self, stream: str) -> int | None:
+        return self.stream_versions([stream]).get(stream)
+
+    def stream_versions(self, streams: Sequence[str]) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            return self._versions(connection, list(streams))
+
+    def head(self) -> Head:
+        with self.engine.connect() as connection:
+            row = connection.execute(text("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")).first()
+        return Head(row[0], row[1]) if row else Head(0, GENESIS_HASH)
+
+    def verify(self, progress: Callable[[int], None] | None = None) -> ChainReport:
+        walker = ChainWalker()
+        for row in self._pages("position > :after", {"after": 0}, "position", None):
+            reason = walker.check(row._mapping)
+            if reason is not None:
+                return ChainReport(False, walker.checked, walker.prev_hash, row.position, reason)
+            if progress is not None and walker.checked % PAGE_SIZE == 0:
+                progress(walker.checked)
+        if progress is not None:
+            progress(walker.checked)
+        return ChainReport(True, walker.checked, walker.prev_hash)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _retried(stream: str, events: Sequence[PreparedEvent], found: list[_Stored | None]) -> AppendResult:
+    """The original result of a batch whose ids are all stored; refuse anything else."""
+    for event, original in zip(events, found, strict=True):
+        if original is None:
+            raise DuplicateEvent(
+                next(e.id for e, f in zip(events, found, strict=True) if f is not None),
+                "is already stored, but this batch also holds new events; a retry must repeat the original batch",
+            )
+        if original.content != event.content(stream):
+            raise DuplicateEvent(event.id, "is already stored with other content")
+    stored = [f for f in found if f is not None]
+    return AppendResult(stream, stored[0].version, stored[-1].version, [f.position for f in stored], [e.id for e in events])
+
+
+def _envelope(row: Any) -> EventEnvelope:
+    return EventEnvelope(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+        orjson.loads(row[10]), orjson.loads(row[11]), orjson.loads(row[12]), row[13], row[14],
+    )
+
+
+def _envelope_json(row: Any) -> bytes:
+    return orjson.dumps(
+        {
+            "id": row[1],
+            "position": row[0],
+            "stream": row[2],
+            "version": row[3],
+            "type": row[4],
+            "occurred": row[5],
+            "recorded_at": row[8],
+            "recorded_by": row[9],
+            "data": orjson.Fragment(row[10]),
+            "sources": orjson.Fragment(row[11]),
+            "metadata": orjson.Fragment(row[12]),
+            "prev_hash": row[13],
+            "hash": row[14],
+        }
+    )
