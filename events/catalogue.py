@@ -7,11 +7,9 @@ unknown fields, so a typo in a field name is an error instead of lost data.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Union
 from urllib.parse import urlsplit
-from uuid import UUID
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints, create_model, model_validator
 
 from events.edtf_dates import parse_edtf_date
 
@@ -54,6 +52,11 @@ EntityRef = StreamName
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")]
 """A BCP 47 language tag: `en`, `ru`, `ja`, `pt-BR`."""
 
+EventId = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+]
+"""An event id: a UUID in its hyphenated text form."""
+
 ANONYMOUS = "anonymous"
 
 EntityKind = Literal["organization", "person", "facility", "body", "country"]
@@ -66,7 +69,7 @@ StatusChange = Literal["granted", "applied", "application withdrawn"]
 class Payload(BaseModel):
     """Base of every payload: frozen, no unknown fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
     event_type: ClassVar[str]
 
 
@@ -154,7 +157,7 @@ class AgreementExpired(Payload):
 class Tally(BaseModel):
     """Votes counted: any of yes, no, abstain and absent that the sources report."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
     yes: int | None = Field(default=None, ge=0)
     no: int | None = Field(default=None, ge=0)
     abstain: int | None = Field(default=None, ge=0)
@@ -262,7 +265,7 @@ class FactCorrected(Payload):
     """
 
     event_type: ClassVar[str] = "FactCorrected"
-    target: UUID
+    target: EventId
     fields: dict[str, JsonValue] = Field(min_length=1)
     reason: Text
 
@@ -271,7 +274,7 @@ class FactRetracted(Payload):
     """Event name: FactRetracted. Withdraws an earlier fact, which stays in the log."""
 
     event_type: ClassVar[str] = "FactRetracted"
-    target: UUID
+    target: EventId
     reason: Text
 
 
@@ -299,7 +302,7 @@ CATALOGUE: dict[str, type[Payload]] = {
 class Source(BaseModel):
     """Where a fact was published. Never invent a URL: leave it out where the material gives none."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
     publisher: Text
     title: Text | None = None
     url: WebUrl | None = None
@@ -312,18 +315,25 @@ class Source(BaseModel):
 class Metadata(BaseModel):
     """Free metadata: correlation and causation ids, plus any other JSON values."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", strict=True)
     correlation_id: str | None = None
     causation_id: str | None = None
 
 
-class NewEvent(BaseModel):
-    """A fact as a client sends it; `data` is validated against the catalogue model of `type`."""
+class EventFields(BaseModel):
+    """What every new fact carries besides its type and payload."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    id: UUID | None = None
-    type: str
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    id: EventId | None = None
     occurred: Edtf
-    data: dict[str, Any]
     sources: list[Source] = Field(min_length=1)
     metadata: Metadata | None = None
+
+
+TYPED_EVENTS: dict[str, type[EventFields]] = {
+    name: create_model(f"New{name}", __base__=EventFields, type=(Literal[name], ...), data=(model, ...))  # type: ignore[call-overload]
+    for name, model in CATALOGUE.items()
+}
+
+NewEvent = Annotated[Union[tuple(TYPED_EVENTS.values())], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+"""A fact as a client sends it: `type` picks the payload model that validates `data`."""

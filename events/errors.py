@@ -27,6 +27,10 @@ class InvalidEvent(EventStoreError):
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems))
 
+    @classmethod
+    def single(cls, field: str, reason: str) -> InvalidEvent:
+        return cls([FieldProblem(field, reason)])
+
 
 class VersionConflict(EventStoreError):
     """The stream is not at the version the writer expected."""

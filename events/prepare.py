@@ -1,22 +1,24 @@
 """From what a client sends to what the store writes: validation and normalisation.
 
 Every path into the log (the API, `accord import`, restored envelopes) goes
-through here, so a fact is checked by one set of rules. The result is a
-`PreparedEvent` whose JSON parts are already canonical text: the store only
-has to number, chain and insert it.
+through here, so a fact is checked by one set of rules. Validation is strict
+(no coercion), so an accepted payload is stored exactly as it was sent, less
+its null fields, as canonical JSON. The result is a `PreparedEvent` that the
+store only has to number, chain and insert.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any, NamedTuple
 
 import orjson
-from pydantic import ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from events.catalogue import CATALOGUE, NewEvent, StreamName
+from events.catalogue import CATALOGUE, TYPED_EVENTS, StreamName
 from events.edtf_dates import parse_edtf_date
 from events.envelope import ExpectedVersion
 from events.errors import FieldProblem, InvalidEvent
@@ -24,7 +26,35 @@ from events.errors import FieldProblem, InvalidEvent
 # Ids derived from content (for import lines that carry none) live in their own namespace.
 CONTENT_ID_NAMESPACE = uuid.UUID("6f1f0a5e-8f53-4b7e-9d0e-acc0bd000001")
 
-_STREAM_PATTERN = StreamName.__metadata__[0].pattern  # type: ignore[attr-defined]
+_STREAM = TypeAdapter(StreamName)
+
+
+@lru_cache(maxsize=65536)
+def _stream_name(value: str) -> str:
+    try:
+        return _STREAM.validate_python(value)
+    except ValidationError:
+        raise ValueError(f"{value!r} is not a stream id of the form category-slug, e.g. agreement-cern-jinr") from None
+
+
+def _expected_version(value: Any) -> ExpectedVersion:
+    if value in ("any", "no_stream") or (type(value) is int and value >= 0):
+        return value  # type: ignore[no-any-return]
+    raise ValueError(f"{value!r} is not 'any', 'no_stream' or a version number >= 0")
+
+
+class _RequestHead(BaseModel):
+    """An append request apart from its events, which are validated one by one by type."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    stream: Annotated[str, AfterValidator(_stream_name)]
+    expected_version: Annotated[Any, AfterValidator(_expected_version)] = "any"
+    events: list[Any] = Field(min_length=1)
+
+
+_HEAD = TypeAdapter(_RequestHead)
+# Looking the type up here is several times cheaper than pydantic's discriminated union.
+_BY_TYPE = {name: TypeAdapter(model) for name, model in TYPED_EVENTS.items()}
 
 
 class PreparedEvent(NamedTuple):
@@ -54,103 +84,108 @@ class PreparedRequest(NamedTuple):
     events: list[PreparedEvent]
 
 
-def _canonical(value: Any) -> str:
+def canonical(value: Any) -> str:
+    """Canonical JSON text: sorted keys, no insignificant white space, UTF-8."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _problems(exc: ValidationError, prefix: str) -> list[FieldProblem]:
+def _without_nulls(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if kind is list:
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _event_problems(raw: Any, where: str = "") -> list[FieldProblem]:
+    """Validate one event against the model of its type; return what is wrong with it."""
+    if not isinstance(raw, Mapping):
+        return [FieldProblem(where, "an event must be a JSON object")]
+    kind = raw.get("type")
+    adapter = _BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if adapter is None:
+        reason = f"unknown event type {kind!r}; known: {', '.join(CATALOGUE)}" if kind else "an event needs a type from the catalogue"
+        return [FieldProblem(f"{where}.type".lstrip("."), reason)]
+    try:
+        adapter.validate_python(raw)
+    except ValidationError as exc:
+        return _problems(exc, where)
+    return []
+
+
+def _problems(exc: ValidationError, where: str = "") -> list[FieldProblem]:
     found = []
     for error in exc.errors(include_url=False):
-        path = prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-        found.append(FieldProblem(path.lstrip("."), error["msg"]))
+        loc = list(error["loc"])
+        reason = error["msg"]
+        if loc[:1] == ["events"] and len(loc) > 2:
+            continue  # each event is validated, and reported, on its own
+        if error["type"] == "value_error":
+            reason = reason.removeprefix("Value error, ")
+        path = where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+        found.append(FieldProblem(path.lstrip("."), reason))
     return found
 
 
-def check_stream(stream: object) -> str:
-    """Return `stream` if it is a valid stream id, else raise InvalidEvent."""
-
-    if not isinstance(stream, str) or not re.fullmatch(_STREAM_PATTERN, stream) or len(stream) > 200:
-        raise InvalidEvent(
-            [FieldProblem("stream", f"{stream!r} is not a stream id of the form category-slug, e.g. agreement-cern-jinr")]
-        )
-    return stream
-
-
-def check_expected_version(value: object) -> ExpectedVersion:
-    if value in ("any", "no_stream"):
-        return value  # type: ignore[return-value]
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise InvalidEvent(
-        [FieldProblem("expected_version", f"{value!r} is not 'any', 'no_stream' or a version number >= 0")]
-    )
-
-
-def prepare_event(raw: Any, stream: str, *, where: str = "", derive_id: bool = False) -> PreparedEvent:
-    """Validate one client event against the catalogue; raise InvalidEvent naming each bad field.
-
-    Without a client id the event gets a random one, or with `derive_id` one
-    derived from its stream and content, so that importing it again is a no-op.
-    """
-    try:
-        event = NewEvent.model_validate(raw)
-    except ValidationError as exc:
-        raise InvalidEvent(_problems(exc, where)) from None
-    model = CATALOGUE.get(event.type)
-    if model is None:
-        raise InvalidEvent(
-            [FieldProblem(f"{where}.type".lstrip("."), f"unknown event type {event.type!r}; known: {', '.join(CATALOGUE)}")]
-        )
-    try:
-        payload = model.model_validate(event.data)
-    except ValidationError as exc:
-        raise InvalidEvent(_problems(exc, f"{where}.data")) from None
-    data = _canonical(payload.model_dump(mode="json", exclude_none=True))
-    sources = _canonical([s.model_dump(mode="json", exclude_none=True) for s in event.sources])
-    metadata = _canonical(event.metadata.model_dump(mode="json", exclude_none=True) if event.metadata else {})
-    occurred = parse_edtf_date(event.occurred)
-    if event.id is not None:
-        event_id = str(event.id)
+def _prepared(event: Mapping[str, Any], stream: str, derive_id: bool) -> PreparedEvent:
+    """Normalise one raw event that validation has accepted."""
+    data = canonical(_without_nulls(event["data"]))
+    sources = canonical(_without_nulls(event["sources"]))
+    metadata = canonical(_without_nulls(event.get("metadata") or {}))
+    occurred = parse_edtf_date(event["occurred"])
+    event_id = event.get("id")
+    if event_id is not None:
+        event_id = event_id.lower()
     elif derive_id:
-        key = "\x1f".join((stream, event.type, event.occurred, data, sources, metadata))
+        key = "\x1f".join((stream, event["type"], occurred.text, data, sources, metadata))
         event_id = str(uuid.uuid5(CONTENT_ID_NAMESPACE, key))
     else:
         event_id = str(uuid.uuid4())
-    return PreparedEvent(event_id, event.type, occurred.text, occurred.lower, occurred.upper, data, sources, metadata)
+    return PreparedEvent(event_id, event["type"], occurred.text, occurred.lower, occurred.upper, data, sources, metadata)
 
 
 def prepare_request(
     stream: object, expected_version: object, events: object, *, derive_ids: bool = False
 ) -> PreparedRequest:
-    """Validate a whole append request; every problem in it is reported at once."""
+    """Validate a whole append request and report every problem in it at once.
+
+    Without a client id an event gets a random one, or with `derive_ids` one
+    derived from its stream and content, so that importing it again is a no-op.
+    """
+    return prepare_request_json({"stream": stream, "expected_version": expected_version, "events": events}, derive_ids=derive_ids)
+
+
+def prepare_request_json(raw: Any, *, derive_ids: bool = False) -> PreparedRequest:
+    """Validate an already parsed append request `{"stream", "expected_version", "events"}`."""
     problems: list[FieldProblem] = []
-    prepared: list[PreparedEvent] = []
     try:
-        stream = check_stream(stream)
-    except InvalidEvent as exc:
-        problems.extend(exc.problems)
-    try:
-        expected = check_expected_version(expected_version)
-    except InvalidEvent as exc:
-        problems.extend(exc.problems)
-    if not isinstance(events, list) or not events:
-        problems.append(FieldProblem("events", "must be a non-empty list of events"))
-    else:
-        for index, raw in enumerate(events):
-            try:
-                prepared.append(
-                    prepare_event(raw, stream if isinstance(stream, str) else "", where=f"events[{index}]", derive_id=derive_ids)
-                )
-            except InvalidEvent as exc:
-                problems.extend(exc.problems)
-        seen: set[str] = set()
-        for index, event in enumerate(prepared):
-            if event.id in seen:
-                problems.append(FieldProblem(f"events[{index}].id", f"{event.id} appears twice in one request"))
-            seen.add(event.id)
+        request = _HEAD.validate_python(raw)
+    except ValidationError as exc:
+        problems = _problems(exc)
+        request = None
+    events = raw.get("events") if isinstance(raw, Mapping) else None
+    for index, event in enumerate(events if isinstance(events, list) else ()):
+        problems.extend(_event_problems(event, f"events[{index}]"))
+    if problems or request is None:
+        raise InvalidEvent(problems)
+    prepared = [_prepared(event, request.stream, derive_ids) for event in request.events]
+    seen: set[str] = set()
+    for index, event in enumerate(prepared):
+        if event.id in seen:
+            problems.append(FieldProblem(f"events[{index}].id", f"{event.id} appears twice in one request"))
+        seen.add(event.id)
     if problems:
         raise InvalidEvent(problems)
-    return PreparedRequest(stream, expected, prepared)  # type: ignore[arg-type]
+    return PreparedRequest(request.stream, request.expected_version, prepared)
+
+
+def prepare_event(raw: Any, stream: str, *, derive_id: bool = False) -> PreparedEvent:
+    """Validate one event for `stream`; raise InvalidEvent naming each bad field."""
+    problems = _event_problems(raw)
+    if problems:
+        raise InvalidEvent(problems)
+    return _prepared(raw, stream, derive_id)
 
 
 def prepare_envelope(raw: Mapping[str, Any]) -> PreparedRequest:
@@ -163,21 +198,32 @@ def prepare_envelope(raw: Mapping[str, Any]) -> PreparedRequest:
     version = raw.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         problems.append(FieldProblem("version", "an envelope needs its version, a number >= 0"))
-    for name in ("id", "recorded_at", "recorded_by"):
-        if not isinstance(raw.get(name), str) or not raw.get(name):
-            problems.append(FieldProblem(name, "an envelope needs this field as a non-empty string"))
+    if not isinstance(raw.get("id"), str):
+        problems.append(FieldProblem("id", "an envelope needs its id"))
+    if not isinstance(raw.get("recorded_by"), str) or not raw["recorded_by"].strip():
+        problems.append(FieldProblem("recorded_by", "an envelope needs a non-empty recorded_by"))
+    recorded_at = raw.get("recorded_at")
+    if not isinstance(recorded_at, str) or not _is_utc_moment(recorded_at):
+        problems.append(FieldProblem("recorded_at", "an envelope needs recorded_at as RFC 3339 UTC, e.g. 2026-11-23T09:30:00.000000Z"))
     stream = raw.get("stream")
     try:
-        check_stream(stream)
-    except InvalidEvent as exc:
-        problems.extend(exc.problems)
+        _stream_name(stream)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        problems.append(FieldProblem("stream", str(exc)))
     event_fields = {k: raw[k] for k in ("id", "type", "occurred", "data", "sources", "metadata") if k in raw}
-    try:
-        event = prepare_event(event_fields, stream if isinstance(stream, str) else "")
-    except InvalidEvent as exc:
-        problems.extend(exc.problems)
+    problems.extend(_event_problems(event_fields))
     if problems:
         raise InvalidEvent(problems)
-    event = event._replace(recorded_at=raw["recorded_at"], recorded_by=raw["recorded_by"])
+    event = _prepared(event_fields, stream, False)._replace(recorded_at=recorded_at, recorded_by=raw["recorded_by"])  # type: ignore[arg-type]
     expected: ExpectedVersion = "no_stream" if version == 0 else version - 1  # type: ignore[operator]
     return PreparedRequest(stream, expected, [event])  # type: ignore[arg-type]
+
+
+def _is_utc_moment(value: str) -> bool:
+    if not value.endswith("Z"):
+        return False
+    try:
+        datetime.fromisoformat(value[:-1] + "+00:00")
+    except ValueError:
+        return False
+    return True

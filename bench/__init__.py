@@ -1,0 +1,1 @@
+"""Benchmarks for accord and the seeded generator of their synthetic data."""

@@ -1,0 +1,13 @@
+"""Opening the archive a command or the server works on."""
+
+from __future__ import annotations
+
+from events.store import SqlEventStore, open_store
+from service.migrations import VERSIONS
+from service.settings import Settings
+
+
+def open_archive(settings: Settings) -> SqlEventStore:
+    """The log named by `settings`, with every accord table migrated to the newest schema."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_store(settings.url, extra_migrations=(str(VERSIONS),))

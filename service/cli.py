@@ -1,0 +1,168 @@
+"""The `accord` command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import IO, Annotated, Iterator
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from events.ndjson import ImportRejected, export_ndjson, plan_import, write_import
+from events.store import SqlEventStore
+from service.archive import open_archive
+from service.settings import Settings
+from service.tokens import ROLES, TokenError, create_token
+
+app = typer.Typer(
+    name="accord",
+    help="accord: an event-sourced, verifiable archive of relations between research institutions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+err = Console(stderr=True)
+SEED_CORPUS = "seed/corpus.ndjson"
+
+
+def _archive() -> SqlEventStore:
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        err.print(f"[red]accord: bad settings:[/red] {exc}")
+        raise typer.Exit(2) from None
+    return open_archive(settings)
+
+
+def _progress(unit: str) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), MofNCompleteColumn(),
+        TextColumn(unit), TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
+    )
+
+
+@contextmanager
+def _input(path: str) -> Iterator[tuple[IO[bytes], int | None]]:
+    if path == "-":
+        yield sys.stdin.buffer, None
+        return
+    file = Path(path)
+    if not file.is_file():
+        err.print(f"[red]accord import:[/red] no such file: {path}")
+        raise typer.Exit(2)
+    with file.open("rb") as handle:
+        yield handle, file.stat().st_size
+
+
+def run_import(store: SqlEventStore, source: IO[bytes], size: int | None, *, recorded_by: str, batch: int) -> tuple[int, int]:
+    """Check, then write `source`; return (events written, events already stored). Exits 1 on bad input."""
+    with _progress("bytes") as bar:
+        task = bar.add_task("checking", total=size)
+        try:
+            plan = plan_import(source, store, progress=lambda done: bar.update(task, completed=done))
+        except ImportRejected as exc:
+            bar.stop()
+            for error in exc.errors:
+                err.print(f"[red]{error}[/red]", markup=True, highlight=False, soft_wrap=True)
+            if exc.bad_lines > len(exc.errors):
+                err.print(f"... and {exc.bad_lines - len(exc.errors)} more bad lines")
+            err.print(f"[red]accord import: {exc.bad_lines} bad line(s); nothing was written[/red]")
+            raise typer.Exit(1) from None
+    with _progress("events") as bar:
+        task = bar.add_task("writing", total=plan.new_events)
+        written = write_import(
+            plan, store, recorded_by=recorded_by, batch_events=batch,
+            progress=lambda done: bar.update(task, completed=done),
+        )
+    return written, plan.already_stored
+
+
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(help="NDJSON file, or - for standard input")],
+    recorded_by: Annotated[str, typer.Option(help="Who the log records as having appended these facts")] = "import",
+    batch: Annotated[int, typer.Option(min=1, help="Events per transaction")] = 5000,
+) -> None:
+    """Import NDJSON append requests or envelopes; all lines are checked before anything is written."""
+    store = _archive()
+    started = time.perf_counter()
+    with _input(file) as (source, size):
+        written, skipped = run_import(store, source, size, recorded_by=recorded_by, batch=batch)
+    seconds = time.perf_counter() - started
+    rate = f", {written / seconds:,.0f} events/s" if written else ""
+    err.print(f"imported {written:,} events ({skipped:,} already stored) in {seconds:.1f} s{rate}; head is {store.head().position:,}")
+
+
+@app.command()
+def export(
+    after: Annotated[int, typer.Option(min=0, help="Only events after this position")] = 0,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many events")] = None,
+) -> None:
+    """Write the log as NDJSON envelopes to standard output, in position order."""
+    store = _archive()
+    out = sys.stdout.buffer
+    export_ndjson(store, out, after=after, limit=limit)
+    out.flush()
+
+
+@app.command()
+def verify() -> None:
+    """Walk the hash chain; exit 1 and name the first bad position if it is broken."""
+    store = _archive()
+    total = store.head().position
+    with _progress("events") as bar:
+        task = bar.add_task("verifying", total=total)
+        report = store.verify(progress=lambda done: bar.update(task, completed=done))
+    if report.ok:
+        print(f"ok: {report.checked} events checked, head {report.head}")
+        return
+    print(f"broken at position {report.first_bad}: {report.reason} ({report.checked} events before it are intact)")
+    raise typer.Exit(1)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="Who the token is for; appends are recorded under this name")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
+) -> None:
+    """Create an API token and print it once; only its hash is stored."""
+    store = _archive()
+    try:
+        token = create_token(store.engine, name, role)
+    except TokenError as exc:
+        err.print(f"[red]accord token create:[/red] {exc}")
+        raise typer.Exit(2) from None
+    print(token)
+    err.print(f"token for {name!r} with role {role!r}: shown once, store it now")
+
+
+@app.command()
+def demo() -> None:
+    """Create the data directory and load the seed corpus into an empty archive."""
+    settings = Settings()
+    store = open_archive(settings)
+    if store.head().position == 0:
+        with resources.files("service").joinpath(SEED_CORPUS).open("rb") as source:
+            written, _ = run_import(store, source, None, recorded_by="seed", batch=5000)
+        err.print(f"loaded the seed corpus: {written} facts")
+    report = store.verify()
+    print(f"archive at {settings.url}: {report.checked} facts, chain {'intact' if report.ok else 'BROKEN'}, head {report.head}")
+    print("Not built yet: projections, search and the web server; `accord export` shows the facts meanwhile.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Serve the HTTP API and web pages."""
+    err.print(f"accord serve: the HTTP service is not built yet; nothing listens on {host}:{port}.")
+    raise typer.Exit(1)

@@ -1,0 +1,39 @@
+"""Settings from `ACCORD_*` environment variables, checked when read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where accord keeps its data and how it behaves.
+
+    data_dir: the SQLite file and the search index live here.
+    database_url: a SQLAlchemy URL; SQLite in `data_dir` when unset,
+    `postgresql+psycopg://user@host/db` for PostgreSQL.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", extra="ignore")
+
+    data_dir: Path = Path("accord-data")
+    database_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.startswith(("postgresql://", "postgres://")):
+            # The psycopg 3 driver is the one accord installs.
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
+        return value
+
+    @property
+    def url(self) -> str:
+        """The database URL in force."""
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'accord.db'}"
