@@ -172,6 +172,42 @@ class _Corpus:
         self.en = _zipf_pool(rng, en, _POOL_EN)
         self.ru = _zipf_pool(rng, ru, _POOL_RU)
         self.ja = _zipf_pool(rng, list(dict.fromkeys(_JA_TOKENS)), _POOL_JA)
+        self.sources = {
+            "en": _source_pool(rng, _OUTLETS_EN, self.en, "en", 1 << 15),
+            "ru": _source_pool(rng, _OUTLETS_RU, self.ru, "ru", 1 << 13),
+            "ja": _source_pool(rng, _OUTLETS_JA, self.ja, "ja", 1 << 11),
+        }
+
+
+def _source_pool(rng: random.Random, outlets: list[tuple[str, str]], pool: list[str], lang: str, size: int) -> list[dict[str, Any]]:
+    """Prepared sources without a date; an event copies one and adds `published` (and maybe its own quote)."""
+    built = []
+    for _ in range(size):
+        publisher, domain = outlets[int(len(outlets) * rng.random() ** 1.6)]
+        k = rng.randint(5, 11)
+        start = rng.randrange(len(pool) - 32)
+        words = pool[start : start + k]
+        if lang == "ja":
+            title = "".join(words)
+        elif lang == "ru":
+            title = " ".join(words)
+            title = title[0].upper() + title[1:]
+        else:
+            title = " ".join(words).title()
+        source: dict[str, Any] = {"publisher": publisher, "title": title}
+        if rng.random() < 0.55:
+            if lang == "en":
+                source["url"] = f"https://{domain}/{rng.choice(_URL_SECTIONS)}/{'-'.join(words[:8])}"
+            else:
+                source["url"] = f"https://{domain}/news/{rng.getrandbits(24)}"
+            if rng.random() < 0.12:
+                source["archived_url"] = f"https://web.archive.org/web/{rng.randint(2000, 2026)}/{source['url']}"
+        if rng.random() < 0.5:
+            start = rng.randrange(len(pool) - 32)
+            source["quote"] = ("" if lang == "ja" else " ").join(pool[start : start + rng.randint(8, 18)])
+        source["language"] = lang
+        built.append(source)
+    return built
 
 
 @lru_cache(maxsize=1)
@@ -181,7 +217,9 @@ def _corpus() -> _Corpus:
 
 # --------------------------------------------------------------------------- sources
 
-# (publisher, domain, language of what it prints)
+_URL_SECTIONS = ["news", "science", "world", "articles", "en/news", "press", "2024", "2025", "stories"]
+
+# (publisher, domain): English, Russian and Japanese outlets
 _OUTLETS_EN = [
     ("TASS", "tass.com"), ("Nature", "www.nature.com"), ("Science", "www.science.org"),
     ("The Times", "www.thetimes.co.uk"), ("Reuters", "www.reuters.com"), ("CERN Courier", "cerncourier.com"),
@@ -506,6 +544,7 @@ class _Generator:
         self.en = corpus.en
         self.ru = corpus.ru
         self.ja = corpus.ja
+        self.source_pools = corpus.sources
         self.streams: dict[str, list[_Stream]] = {kind: [] for kind in _STREAM_PREFIX}
         self.taken: set[str] = set()
         countries = list(_COUNTRIES)
@@ -596,45 +635,22 @@ class _Generator:
     # ---- sources
 
     def _sources(self, lang: str, y: int, m: int, d: int, excerpt: str | None) -> list[dict[str, Any]]:
+        """Pick one to three prepared sources in `lang`, published on the day of the fact or just after."""
         random_ = self.random
+        pools = self.source_pools
+        pool = pools[lang]
+        published = f"{y:04d}-{m:02d}-{d + 1 if d < 28 else d:02d}"
+        r = random_()
+        count = 1 if r < 0.45 else 2 if r < 0.83 else 3
         sources = []
-        count = 1 if random_() < 0.45 else (2 if random_() < 0.75 else 3)
         for i in range(count):
-            if lang == "ru" or (lang == "en" and (i or excerpt is None) and random_() < 0.2):
-                publisher, domain = self._pick(_OUTLETS_RU)
-                slang, pool = "ru", self.ru
-            elif lang == "ja":
-                publisher, domain = self._pick(_OUTLETS_JA)
-                slang, pool = "ja", self.ja
-            else:
-                publisher, domain = self._popular(_OUTLETS_EN)
-                slang, pool = "en", self.en
-            day = d + int(random_() * 3)
-            if day > 28:
-                day = d
-            if slang == "ja":
-                title = "".join(self._words(pool, 6, 14))
-            elif slang == "ru":
-                title = " ".join(self._words(pool, 5, 10))
-                title = title[0].upper() + title[1:]
-            else:
-                words = self._words(pool, 5, 11)
-                title = " ".join(words).title()
-            source: dict[str, Any] = {"publisher": publisher, "title": title, "published": f"{y:04d}-{m:02d}-{day:02d}"}
-            r = random_()
-            if r < 0.55:
-                if slang == "en":
-                    source["url"] = f"https://{domain}/{y:04d}/{m:02d}/{'-'.join(words[:8])}"
-                else:
-                    source["url"] = f"https://{domain}/news/{y:04d}/{m:02d}/{day:02d}/{self.getrandbits(24)}"
+            chosen = pool
+            if lang == "en" and (i or excerpt is None) and random_() < 0.2:
+                chosen = pools["ru"]
+            source = chosen[int(random_() * len(chosen))].copy()
+            source["published"] = published
             if i == 0 and excerpt is not None:
                 source["quote"] = excerpt
-            elif random_() < 0.6:
-                words = self._words(pool, 8, 18)
-                source["quote"] = ("" if slang == "ja" else " ").join(words)
-            source["language"] = slang
-            if r > 0.93:
-                source["archived_url"] = f"https://web.archive.org/web/{y:04d}{m:02d}{day:02d}000000/https://{domain}/"
             sources.append(source)
         return sources
 
@@ -756,6 +772,8 @@ class _Generator:
         self, stream: _Stream, type_: str, occurred: str, data: dict[str, Any], lang: str, y: int, m: int, d: int, excerpt: str | None
     ) -> dict[str, Any]:
         event_id = self._uuid()
+        if not self.correlation:
+            self.correlation = event_id  # a request's events share the id of its first event
         metadata: dict[str, Any] = {"correlation_id": self.correlation}
         if type_ == "FactCorrected" or type_ == "FactRetracted":
             metadata["causation_id"] = data["target"]
@@ -806,22 +824,19 @@ class _Generator:
         if description:
             data["speaker_description"] = description
         if r < 0.05:
-            lang = "ru"
-            head, tail = self._words(self.ru, 8, 25), self._words(self.ru, 12, 35)
-            excerpt = " ".join(head)
-            quote = excerpt[0].upper() + excerpt[1:] + ", " + " ".join(tail) + "."
-            excerpt = excerpt[0].upper() + excerpt[1:]
+            lang, pool, sep, comma, stop = "ru", self.ru, " ", ", ", "."
         elif r < 0.065:
-            lang = "ja"
-            head, tail = self._words(self.ja, 8, 20), self._words(self.ja, 10, 30)
-            excerpt = "".join(head)
-            quote = excerpt + "、" + "".join(tail) + "。"
+            lang, pool, sep, comma, stop = "ja", self.ja, "", "、", "。"
         else:
-            lang = "en"
-            head, tail = self._words(self.en, 8, 25), self._words(self.en, 12, 35)
-            excerpt = " ".join(head)
-            excerpt = excerpt[0].upper() + excerpt[1:]
-            quote = excerpt + ", " + " ".join(tail) + "."
+            lang, pool, sep, comma, stop = "en", self.en, " ", ", ", "."
+        # The quote is two clauses; the first is the excerpt its first source prints.
+        size = len(pool) - 64
+        start = int(random_() * size)
+        excerpt = sep.join(pool[start : start + 8 + int(random_() * 18)])
+        start = int(random_() * size)
+        tail = sep.join(pool[start : start + 12 + int(random_() * 24)])
+        excerpt = excerpt[0].upper() + excerpt[1:]
+        quote = excerpt + comma + tail + stop
         data["quote"] = quote
         data["language"] = lang
         if lang == "en" and r > 0.96:
@@ -993,7 +1008,7 @@ class _Generator:
         streams = self.streams
         while emitted < n_events:
             size = min(per_request, n_events - emitted)
-            self.correlation = self._uuid()
+            self.correlation = ""
             due = self.opened < MIN_STREAMS or self.opened < MIN_STREAMS + (total_streams - MIN_STREAMS) * emitted // n_events
             if due and self.opened < total_streams:
                 kind = _FIRST_STREAMS[self.opened] if self.opened < len(_FIRST_STREAMS) else self._weighted(self.new_share)
