@@ -471,6 +471,10 @@ _RETRACTION_REASONS = [
 ]
 _THRESHOLDS = ["two-thirds", "simple majority", "two-thirds of the member states", "unanimity", "qualified majority"]
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# Date text by table lookup: `_YM[y * 13 + m] + _DD[d]` is ten times cheaper than formatting.
+_Y = [f"{y:04d}" for y in range(2100)]
+_YM = [f"{y:04d}-{m:02d}" for y in range(2100) for m in range(13)]
+_DD = [f"-{d:02d}" for d in range(32)]
 
 # Event types each kind of stream produces after its opening event, with weights.
 _TYPES_BY_KIND: dict[str, list[tuple[str, int]]] = {
@@ -545,6 +549,7 @@ class _Generator:
         self.ru = corpus.ru
         self.ja = corpus.ja
         self.source_pools = corpus.sources
+        self.mixed_pools = {"en": corpus.sources["en"] + corpus.sources["ru"], "ru": corpus.sources["ru"], "ja": corpus.sources["ja"]}
         self.streams: dict[str, list[_Stream]] = {kind: [] for kind in _STREAM_PREFIX}
         self.taken: set[str] = set()
         countries = list(_COUNTRIES)
@@ -584,9 +589,9 @@ class _Generator:
         return names[bisect(cum, self.random() * total)]
 
     def _uuid(self) -> str:
-        # Same bits as uuid.UUID(int=getrandbits(128), version=4), formatted without the class.
-        h = "%032x" % ((self.getrandbits(128) & 0xFFFFFFFFFFFF0FFF3FFFFFFFFFFFFFFF) | 0x00000000000040008000000000000000)
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        # The text of uuid.UUID(int=getrandbits(128), version=4), built without the class.
+        h = ((self.getrandbits(128) & 0xFFFFFFFFFFFF0FFF3FFFFFFFFFFFFFFF) | 0x00000000000040008000000000000000).to_bytes(16).hex()
+        return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 
     def _unique(self, name: str) -> str:
         candidate, n = name, 2
@@ -616,15 +621,14 @@ class _Generator:
         """Mostly a day; sometimes a month or a year, a qualifier, or an interval of months."""
         r = self.random()
         if r < 0.80:
-            text = f"{y:04d}-{m:02d}-{d:02d}"
+            text = _YM[y * 13 + m] + _DD[d]
         elif r < 0.90:
-            text = f"{y:04d}-{m:02d}"
+            text = _YM[y * 13 + m]
         elif r < 0.95:
-            text = f"{y:04d}"
+            text = _Y[y]
         else:
             m2 = m + 1 + int(self.random() * 4)
-            y2 = y + (m2 - 1) // 12
-            return f"{y:04d}-{m:02d}/{y2:04d}-{(m2 - 1) % 12 + 1:02d}"
+            return _YM[y * 13 + m] + "/" + _YM[(y + (m2 - 1) // 12) * 13 + (m2 - 1) % 12 + 1]
         r = self.random()
         if r < 0.04:
             return text + "~"
@@ -633,26 +637,6 @@ class _Generator:
         return text
 
     # ---- sources
-
-    def _sources(self, lang: str, y: int, m: int, d: int, excerpt: str | None) -> list[dict[str, Any]]:
-        """Pick one to three prepared sources in `lang`, published on the day of the fact or just after."""
-        random_ = self.random
-        pools = self.source_pools
-        pool = pools[lang]
-        published = f"{y:04d}-{m:02d}-{d + 1 if d < 28 else d:02d}"
-        r = random_()
-        count = 1 if r < 0.45 else 2 if r < 0.83 else 3
-        sources = []
-        for i in range(count):
-            chosen = pool
-            if lang == "en" and (i or excerpt is None) and random_() < 0.2:
-                chosen = pools["ru"]
-            source = chosen[int(random_() * len(chosen))].copy()
-            source["published"] = published
-            if i == 0 and excerpt is not None:
-                source["quote"] = excerpt
-            sources.append(source)
-        return sources
 
     # ---- opening events
 
@@ -753,14 +737,14 @@ class _Generator:
         stream.parties = tuple(p.name for p in parties)
         streams["agreement"].append(stream)
         y, m, d = self._ymd(since)
-        signed = f"{y:04d}-{m:02d}-{d:02d}"
+        signed = _YM[y * 13 + m] + _DD[d]
         term = 3 + int(self.random() * 8)
         kind = self._pick(["Cooperation Agreement", "Memorandum of Understanding", "Framework Agreement", "Protocol on Cooperation"])
         data: dict[str, Any] = {
             "title": f"{kind} between {parties[0].label} and {parties[1].label}",
             "parties": list(stream.parties),
             "signed": signed,
-            "effective": f"{y:04d}-{m:02d}" if self.random() < 0.5 else signed,
+            "effective": _YM[y * 13 + m] if self.random() < 0.5 else signed,
             "expires": f"{y + term:04d}-{m:02d}-{d:02d}" if self.random() < 0.8 else f"{y + term:04d}",
             "summary": f"Covers {self._pick(_TOPICS)}, {self._pick(_TOPICS)} and {self._pick(_TOPICS)}.",
         }
@@ -771,6 +755,8 @@ class _Generator:
     def _event(
         self, stream: _Stream, type_: str, occurred: str, data: dict[str, Any], lang: str, y: int, m: int, d: int, excerpt: str | None
     ) -> dict[str, Any]:
+        """Wrap a payload into an event with its id, metadata and one to three sources, and count it in its stream."""
+        random_ = self.random
         event_id = self._uuid()
         if not self.correlation:
             self.correlation = event_id  # a request's events share the id of its first event
@@ -783,18 +769,33 @@ class _Generator:
             if len(recent) > RECENT_IDS:
                 del recent[0]
         stream.version += 1
-        return {
-            "id": event_id,
-            "type": type_,
-            "occurred": occurred,
-            "data": data,
-            "sources": self._sources(lang, y, m, d, excerpt),
-            "metadata": metadata,
-        }
+        # Prepared sources, published on the day of the fact or the day after. The first
+        # source of a statement prints its excerpt; other sources of an English fact are
+        # sometimes Russian outlets.
+        published = _YM[y * 13 + m] + _DD[d + 1 if d < 28 else d]
+        pool = self.source_pools[lang] if excerpt is not None else self.mixed_pools[lang]
+        source = pool[int(random_() * len(pool))].copy()
+        source["published"] = published
+        if excerpt is not None:
+            source["quote"] = excerpt
+        sources = [source]
+        r = random_()
+        if r >= 0.45:
+            pool = self.mixed_pools[lang]
+            source = pool[int(random_() * len(pool))].copy()
+            source["published"] = published
+            sources.append(source)
+            if r >= 0.83:
+                source = pool[int(random_() * len(pool))].copy()
+                source["published"] = published
+                sources.append(source)
+        return {"id": event_id, "type": type_, "occurred": occurred, "data": data, "sources": sources, "metadata": metadata}
 
     def _next(self, stream: _Stream) -> dict[str, Any]:
         """Build the next event of an open stream, of a type its kind produces."""
-        type_ = self._weighted(self.type_tables[stream.kind])
+        names, cum, weight = self.type_tables[stream.kind]
+        random_ = self.random
+        type_ = names[bisect(cum, random_() * weight)]
         if stream.kind == "agreement" and type_.startswith("Agreement"):
             # Keep the life cycle plausible: an ended agreement can only be renewed.
             if stream.state == 2:
@@ -803,8 +804,10 @@ class _Generator:
                 type_ = "AgreementAmended"
         if type_ == "FactRetracted" and not any(t not in _OPENING_TYPES for _, t in stream.recent):
             type_ = "FactCorrected"
-        y, m, d = self._ymd(stream.since)
-        return self.builders[type_](stream, y, m, d)
+        # Recent years are written about most.
+        y = LAST_YEAR - int((LAST_YEAR + 1 - stream.since) * random_() ** 1.8)
+        m = 1 + int(random_() * 12)
+        return self.builders[type_](stream, y, m, 1 + int(random_() * _MONTH_DAYS[m]))
 
     # ---- payloads
 
@@ -818,36 +821,36 @@ class _Generator:
 
     def _statement(self, stream: _Stream, y: int, m: int, d: int) -> dict[str, Any]:
         random_ = self.random
-        speaker, description = self._speaker(stream)
+        if stream.kind == "person":
+            data: dict[str, Any] = {"speaker": stream.name}
+        else:
+            speaker, description = self._speaker(stream)
+            data = {"speaker": speaker}
+            if description:
+                data["speaker_description"] = description
         r = random_()
-        data: dict[str, Any] = {"speaker": speaker}
-        if description:
-            data["speaker_description"] = description
         if r < 0.05:
             lang, pool, sep, comma, stop = "ru", self.ru, " ", ", ", "."
         elif r < 0.065:
             lang, pool, sep, comma, stop = "ja", self.ja, "", "、", "。"
         else:
             lang, pool, sep, comma, stop = "en", self.en, " ", ", ", "."
-        # The quote is two clauses; the first is the excerpt its first source prints.
-        size = len(pool) - 64
-        start = int(random_() * size)
-        excerpt = sep.join(pool[start : start + 8 + int(random_() * 18)])
-        start = int(random_() * size)
-        tail = sep.join(pool[start : start + 12 + int(random_() * 24)])
+        # 20 to 60 words in two clauses; the first is the excerpt the first source prints.
+        start = int(random_() * (len(pool) - 64))
+        cut = start + 8 + int(random_() * 18)
+        excerpt = sep.join(pool[start:cut])
         excerpt = excerpt[0].upper() + excerpt[1:]
-        quote = excerpt + comma + tail + stop
-        data["quote"] = quote
+        data["quote"] = excerpt + comma + sep.join(pool[cut : cut + 12 + int(random_() * 24)]) + stop
         data["language"] = lang
         if lang == "en" and r > 0.96:
             original = " ".join(self._words(self.ru, 20, 50))
             data["original_text"] = original[0].upper() + original[1:] + "."
             data["original_language"] = "ru"
         if random_() < 0.7:
-            data["context"] = self._pick(_CONTEXTS)
+            data["context"] = _CONTEXTS[int(random_() * len(_CONTEXTS))]
         if random_() < 0.8:
-            data["medium"] = self._pick(_MEDIA)
-        occurred = f"{y:04d}-{m:02d}-{d:02d}" if random_() < 0.85 else self._edtf(y, m, d)
+            data["medium"] = _MEDIA[int(random_() * len(_MEDIA))]
+        occurred = _YM[y * 13 + m] + _DD[d] if random_() < 0.85 else self._edtf(y, m, d)
         return self._event(stream, "StatementMade", occurred, data, lang, y, m, d, excerpt)
 
     def _visit(self, stream: _Stream, y: int, m: int, d: int) -> dict[str, Any]:
@@ -869,7 +872,7 @@ class _Generator:
         if r < 0.25 and d < 26:
             occurred = f"{y:04d}-{m:02d}-{d:02d}/{y:04d}-{m:02d}-{d + 1 + int(random_() * 3):02d}"
         elif r < 0.85:
-            occurred = f"{y:04d}-{m:02d}-{d:02d}"
+            occurred = _YM[y * 13 + m] + _DD[d]
         else:
             occurred = self._edtf(y, m, d)
         return self._event(stream, "VisitMade", occurred, data, "en", y, m, d, None)
@@ -891,7 +894,7 @@ class _Generator:
 
     def _renewed(self, stream: _Stream, y: int, m: int, d: int) -> dict[str, Any]:
         stream.state = 0
-        data: dict[str, Any] = {"effective": f"{y:04d}-{m:02d}-{d:02d}", "expires": f"{y + 3 + int(self.random() * 8):04d}-{m:02d}-{d:02d}"}
+        data: dict[str, Any] = {"effective": _YM[y * 13 + m] + _DD[d], "expires": f"{y + 3 + int(self.random() * 8):04d}-{m:02d}-{d:02d}"}
         if self.random() < 0.7:
             data["summary"] = f"Renewed with an added chapter on {self._pick(_TOPICS)}."
         return self._event(stream, "AgreementRenewed", self._edtf(y, m, d), data, "en", y, m, d, None)
@@ -900,19 +903,19 @@ class _Generator:
         verb = self._pick(["Adds provisions on", "Extends the scope to", "Removes the clause on", "Revises the rules for"])
         data: dict[str, Any] = {"summary": f"{verb} {self._pick(_TOPICS)}."}
         if self.random() < 0.6:
-            data["effective"] = f"{y:04d}-{m:02d}-{d:02d}"
+            data["effective"] = _YM[y * 13 + m] + _DD[d]
         return self._event(stream, "AgreementAmended", self._edtf(y, m, d), data, "en", y, m, d, None)
 
     def _suspended(self, stream: _Stream, y: int, m: int, d: int) -> dict[str, Any]:
         stream.state = 1
-        data: dict[str, Any] = {"effective": f"{y:04d}-{m:02d}-{d:02d}"}
+        data: dict[str, Any] = {"effective": _YM[y * 13 + m] + _DD[d]}
         if self.random() < 0.8:
             data["reason"] = self._sentence(8, 20)
         return self._event(stream, "AgreementSuspended", self._edtf(y, m, d), data, "en", y, m, d, None)
 
     def _terminated(self, stream: _Stream, y: int, m: int, d: int) -> dict[str, Any]:
         stream.state = 2
-        data: dict[str, Any] = {"effective": f"{y:04d}-{m:02d}-{d:02d}"}
+        data: dict[str, Any] = {"effective": _YM[y * 13 + m] + _DD[d]}
         if self.random() < 0.8:
             data["reason"] = self._sentence(8, 20)
         return self._event(stream, "AgreementTerminated", self._edtf(y, m, d), data, "en", y, m, d, None)
@@ -923,7 +926,7 @@ class _Generator:
         data: dict[str, Any] = {"renewal_refused": refused}
         if self.random() < 0.6:
             data["note"] = "The council decided not to renew it." if refused else "No renewal was proposed before the end date."
-        return self._event(stream, "AgreementExpired", f"{y:04d}-{m:02d}-{d:02d}", data, "en", y, m, d, None)
+        return self._event(stream, "AgreementExpired", _YM[y * 13 + m] + _DD[d], data, "en", y, m, d, None)
 
     def _motion(self, stream: _Stream) -> tuple[str, str, dict[str, Any]]:
         """Return the voting body's stream, the motion and the agreement fields of a vote."""
@@ -971,14 +974,14 @@ class _Generator:
             if abstain and random_() < 0.6 and self.streams["country"]:
                 data["notes"] = f"{self._pick(self.streams['country']).label} abstained."
         data.update(extra)
-        return self._event(stream, "VoteHeld", f"{y:04d}-{m:02d}-{d:02d}", data, "en", y, m, d, None)
+        return self._event(stream, "VoteHeld", _YM[y * 13 + m] + _DD[d], data, "en", y, m, d, None)
 
     def _corrected(self, stream: _Stream, y: int, m: int, d: int) -> dict[str, Any]:
         target, target_type = self._pick(stream.recent)
         r = self.random()
         fields: dict[str, Any]
         if r < 0.35:
-            fields = {"occurred": f"{y:04d}-{m:02d}-{d:02d}"}
+            fields = {"occurred": _YM[y * 13 + m] + _DD[d]}
         elif target_type == "StatementMade":
             fields = {"quote": self._sentence(20, 60)} if r < 0.8 else {"context": self._pick(_CONTEXTS)}
         elif target_type == "EntityRegistered":
@@ -990,42 +993,48 @@ class _Generator:
         elif target_type == "VoteHeld":
             fields = {"tally": {"yes": int(self.random() * 20), "no": int(self.random() * 10)}}
         else:
-            fields = {"sources": [{"publisher": self._pick(_OUTLETS_EN)[0], "published": f"{y:04d}-{m:02d}"}]}
+            fields = {"sources": [{"publisher": self._pick(_OUTLETS_EN)[0], "published": _YM[y * 13 + m]}]}
         data = {"target": target, "fields": fields, "reason": self._pick(_CORRECTION_REASONS)}
-        return self._event(stream, "FactCorrected", f"{y:04d}-{m:02d}-{d:02d}", data, "en", y, m, d, None)
+        return self._event(stream, "FactCorrected", _YM[y * 13 + m] + _DD[d], data, "en", y, m, d, None)
 
     def _retracted(self, stream: _Stream, y: int, m: int, d: int) -> dict[str, Any]:
         candidates = [i for i, (_, t) in enumerate(stream.recent) if t not in _OPENING_TYPES]
         target, _ = stream.recent.pop(self._pick(candidates))  # a retracted fact is not corrected or retracted again
         data = {"target": target, "reason": self._pick(_RETRACTION_REASONS)}
-        return self._event(stream, "FactRetracted", f"{y:04d}-{m:02d}-{d:02d}", data, "en", y, m, d, None)
+        return self._event(stream, "FactRetracted", _YM[y * 13 + m] + _DD[d], data, "en", y, m, d, None)
 
     # ---- the driver
 
     def requests(self, n_events: int, per_request: int) -> Iterator[dict[str, Any]]:
+        """Yield the append requests; a stream is opened whenever the schedule says one is due."""
         total_streams = max(MIN_STREAMS, n_events // EVENTS_PER_STREAM)
-        emitted = 0
+        later_streams = total_streams - MIN_STREAMS
         streams = self.streams
+        random_ = self.random
+        kinds, cum, weight = self.event_share
+        next_ = self._next
+        emitted = 0
         while emitted < n_events:
             size = min(per_request, n_events - emitted)
             self.correlation = ""
-            due = self.opened < MIN_STREAMS or self.opened < MIN_STREAMS + (total_streams - MIN_STREAMS) * emitted // n_events
-            if due and self.opened < total_streams:
-                kind = _FIRST_STREAMS[self.opened] if self.opened < len(_FIRST_STREAMS) else self._weighted(self.new_share)
+            opened = self.opened
+            if opened < total_streams and (opened < MIN_STREAMS or opened < MIN_STREAMS + later_streams * emitted // n_events):
+                kind = _FIRST_STREAMS[opened] if opened < len(_FIRST_STREAMS) else self._weighted(self.new_share)
                 self.opened += 1
                 stream, first = self._open(kind)
                 expected: int | str = "no_stream"
                 batch = [first]
             else:
-                kind = self._weighted(self.event_share)
-                while not streams[kind]:
-                    kind = self._weighted(self.event_share)
-                stream = self._popular(streams[kind])
+                candidates = streams[kinds[bisect(cum, random_() * weight)]]
+                while not candidates:
+                    candidates = streams[kinds[bisect(cum, random_() * weight)]]
+                # Early streams are the archive's frequent names: pick with a skew towards them.
+                stream = candidates[int(len(candidates) * random_() ** 1.6)]
                 expected = stream.version - 1
-                batch = []
+                batch = [next_(stream)]
             while len(batch) < size:
-                batch.append(self._next(stream))
-            emitted += len(batch)
+                batch.append(next_(stream))
+            emitted += size
             yield {"stream": stream.name, "expected_version": expected, "events": batch}
 
 

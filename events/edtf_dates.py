@@ -20,20 +20,21 @@ import calendar
 import re
 import time
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import edtf
 
 FIRST_DAY = "0001-01-01"
 LAST_DAY = "9999-12-31"
 
-_SIMPLE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?[?~%]?")
+_SIMPLE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?[?~%]?")
 
 # Level 0 and level 1 classes of the edtf package for a single date; level 2
 # classes (partial qualifiers, sets, exponential years...) are refused.
 _LEVEL01_SINGLE = frozenset(
     {"Date", "DateAndTime", "UncertainOrApproximate", "Unspecified", "LongYear", "Season"}
 )
+_LEVEL01_INTERVAL = frozenset({"Interval", "Level1Interval"})
 
 
 class EdtfDate(NamedTuple):
@@ -67,6 +68,11 @@ def _parse_interval(text: str) -> EdtfDate:
         raise EdtfError(f"{text!r} is not an EDTF interval: it has more than one '/'")
     if start in ("", "..") and end in ("", ".."):
         raise EdtfError(f"{text!r} is an interval with neither start nor end")
+    if not all(side in ("", "..") or _SIMPLE.fullmatch(side) for side in (start, end)):
+        # Ends beyond plain dates: the library decides whether the interval is level 0/1.
+        kind = _library_kind(text)
+        if kind not in _LEVEL01_INTERVAL:
+            raise EdtfError(f"{text!r} is not an EDTF level 0/1 interval ({kind})")
     lower = FIRST_DAY if start in ("", "..") else _single_bounds(start)[0]
     upper = LAST_DAY if end in ("", "..") else _single_bounds(end)[1]
     if lower > upper:
@@ -79,6 +85,8 @@ def _single_bounds(text: str) -> tuple[str, str]:
     if match is None:
         return _library_bounds(text)
     year, month, day = match.groups()
+    if year == "0000":
+        return FIRST_DAY, FIRST_DAY  # year 0 (1 BCE) lies before the calendar's first day
     if month is None:
         return f"{year}-01-01", f"{year}-12-31"
     m = int(month)
@@ -93,11 +101,19 @@ def _single_bounds(text: str) -> tuple[str, str]:
     return f"{year}-{month}-{day}", f"{year}-{month}-{day}"
 
 
-def _library_bounds(text: str) -> tuple[str, str]:
+def _library_parse(text: str) -> object:
     try:
-        parsed = edtf.parse_edtf(text)
+        return edtf.parse_edtf(text)
     except Exception as exc:  # the library raises several unrelated types
         raise EdtfError(f"{text!r} is not an EDTF date ({_first_line(exc)})") from None
+
+
+def _library_kind(text: str) -> str:
+    return type(_library_parse(text)).__name__
+
+
+def _library_bounds(text: str) -> tuple[str, str]:
+    parsed: Any = _library_parse(text)
     kind = type(parsed).__name__
     if kind not in _LEVEL01_SINGLE:
         raise EdtfError(f"{text!r} uses EDTF level 2 ({kind}); accord accepts levels 0 and 1")

@@ -89,13 +89,16 @@ def canonical(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _without_nulls(value: Any) -> Any:
-    kind = type(value)
-    if kind is dict:
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if kind is list:
-        return [_without_nulls(v) for v in value]
-    return value
+def _without_nulls(fields: dict[str, Any]) -> dict[str, Any]:
+    """Leave out a model's unset optional fields; values inside free JSON are kept as sent."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _payload(data: dict[str, Any]) -> dict[str, Any]:
+    data = _without_nulls(data)
+    if type(data.get("tally")) is dict:
+        data["tally"] = _without_nulls(data["tally"])
+    return data
 
 
 def _event_problems(raw: Any, where: str = "") -> list[FieldProblem]:
@@ -130,8 +133,8 @@ def _problems(exc: ValidationError, where: str = "") -> list[FieldProblem]:
 
 def _prepared(event: Mapping[str, Any], stream: str, derive_id: bool) -> PreparedEvent:
     """Normalise one raw event that validation has accepted."""
-    data = canonical(_without_nulls(event["data"]))
-    sources = canonical(_without_nulls(event["sources"]))
+    data = canonical(_payload(event["data"]))
+    sources = canonical([_without_nulls(source) for source in event["sources"]])
     metadata = canonical(_without_nulls(event.get("metadata") or {}))
     occurred = parse_edtf_date(event["occurred"])
     event_id = event.get("id")

@@ -219,7 +219,8 @@ def test_a_batch_applies_its_requests_in_order(store: SqlEventStore) -> None:
     results = store.append_batch(
         [
             request("org-jinr", entity(), expected="no_stream"),
-            request("org-cern", entity("European Organization for Nuclear Research", aliases=["CERN", "ЦЕРН"]), expected="no_stream"),
+            request("org-cern", entity("European Organization for Nuclear Research", aliases=["CERN", "ЦЕРН"]),
+                    expected="no_stream"),
             request("org-jinr", statement(), expected=0),
         ],
         recorded_by=ARCHIVIST,
@@ -236,7 +237,10 @@ def test_a_batch_whose_second_request_conflicts_writes_nothing(store: SqlEventSt
     head = store.head()
     with pytest.raises(VersionConflict) as caught:
         store.append_batch(
-            [request("org-jinr", *numbered_statements(3), expected="no_stream"), request("org-cern", statement(), expected="no_stream")],
+            [
+                request("org-jinr", *numbered_statements(3), expected="no_stream"),
+                request("org-cern", statement(), expected="no_stream"),
+            ],
             recorded_by=ARCHIVIST,
         )
     assert caught.value.actual == 0
@@ -279,7 +283,10 @@ def test_a_retry_of_freshly_prepared_identical_events_is_a_no_op(store: SqlEvent
 
 
 def test_a_retried_batch_returns_every_original_result(store: SqlEventStore) -> None:
-    batch = [request("org-jinr", entity(), expected="no_stream"), request("org-cern", *numbered_statements(2), expected="no_stream")]
+    batch = [
+        request("org-jinr", entity(), expected="no_stream"),
+        request("org-cern", *numbered_statements(2), expected="no_stream"),
+    ]
     original = store.append_batch(batch, recorded_by=ARCHIVIST)
     head = store.head()
     assert store.append_batch(batch, recorded_by=ARCHIVIST) == original
@@ -441,10 +448,13 @@ def test_verify_reports_progress_page_by_page(store: SqlEventStore, monkeypatch:
 def test_reading_crosses_the_default_page_size(store: SqlEventStore) -> None:
     assert sql_store.PAGE_SIZE == 1000
     big, small = "person-trubnikov", "org-jinr"
-    store.append_batch(
-        [request(big, *numbered_statements(1005, "big")), request(small, *numbered_statements(10, "small"))],
-        recorded_by=ARCHIVIST,
-    )
+    batch = [request(big, *numbered_statements(1005, "big")), request(small, *numbered_statements(10, "small"))]
+    results = store.append_batch(batch, recorded_by=ARCHIVIST)
+    assert [(r.first_version, r.last_version, r.positions[0], r.positions[-1]) for r in results] == [
+        (0, 1004, 1, 1005),
+        (0, 9, 1006, 1015),
+    ]
+    assert store.append_batch(batch, recorded_by=ARCHIVIST) == results, "a retry of a big batch is recognised"
     assert all_positions(store) == list(range(1, 1016))
     assert [e.position for e in store.read_all(after=995, limit=10)] == list(range(996, 1006))
     assert [e.position for e in store.read_all(after=998)] == list(range(999, 1016))
@@ -454,6 +464,20 @@ def test_reading_crosses_the_default_page_size(store: SqlEventStore) -> None:
     assert sum(1 for _ in store.read_all_json(after=1)) == 1014
     report = store.verify()
     assert (report.ok, report.checked) == (True, 1015)
+
+
+def test_a_batch_over_many_streams_checks_each_stream(store: SqlEventStore) -> None:
+    streams = [f"person-scientist-{i}" for i in range(600)]
+    batch = [request(stream, statement(f"I am scientist {i}."), expected="no_stream") for i, stream in enumerate(streams)]
+    results = store.append_batch(batch, recorded_by=ARCHIVIST)
+    assert [r.positions for r in results] == [[i] for i in range(1, 601)]
+    assert store.stream_versions(streams) == dict.fromkeys(streams, 0)
+    assert store.append_batch(batch, recorded_by=ARCHIVIST) == results
+    again = [request(stream, statement("Once more."), expected="no_stream") for stream in streams[-2:]]
+    with pytest.raises(VersionConflict) as caught:
+        store.append_batch(again, recorded_by=ARCHIVIST)
+    assert (caught.value.stream, caught.value.actual) == (streams[-2], 0)
+    assert store.head().position == 600
 
 
 @pytest.fixture

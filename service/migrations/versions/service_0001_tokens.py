@@ -13,7 +13,7 @@ from alembic import op
 revision: str = "service_0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ("service",)
-depends_on: str | Sequence[str] | None = "events_0001"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
