@@ -56,7 +56,7 @@ def _raw_insert(rows: list[tuple[Any, ...]], path: Path, extra: str) -> float:
 
 
 def child_import(source: Path, workdir: Path) -> dict[str, Any]:
-    from events.ndjson import plan_import, write_import
+    from events.ndjson import plan_import, workers_for, write_import
     from events.store import open_store
 
     database = workdir / "accord.db"
@@ -65,7 +65,7 @@ def child_import(source: Path, workdir: Path) -> dict[str, Any]:
     store = open_store(f"sqlite:///{database}")
     started = time.perf_counter()
     with source.open("rb") as handle:
-        plan = plan_import(handle, store)
+        plan = plan_import(handle, store, workers=workers_for(source.stat().st_size))
     checked = time.perf_counter()
     written = write_import(plan, store, recorded_by="bench")
     seconds = time.perf_counter() - started

@@ -10,6 +10,8 @@ and writes the rest.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from typing import IO, Any
 
 import orjson
 
+from events.envelope import ExpectedVersion
 from events.errors import EventStoreError, InvalidEvent, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest, prepare_envelope, prepare_request_json
 from events.store.base import EventStore
@@ -27,8 +30,9 @@ ENVELOPE_KEYS = frozenset(
     {"id", "position", "stream", "version", "type", "occurred", "recorded_at", "recorded_by",
      "data", "sources", "metadata", "prev_hash", "hash"}
 )
-_CHUNK = 2000  # lines validated together against the log (one id and one version query each)
+_CHUNK = 1000  # lines parsed per task, and checked together against the log
 MAX_REPORTED = 100
+PARALLEL_FROM_BYTES = 8 * 2**20
 
 Progress = Callable[[int], None]
 
@@ -69,6 +73,11 @@ class ImportPlan:
     def already_stored(self) -> int:
         return self.events - self.new_events
 
+    def reject(self, error: LineError) -> None:
+        self.bad_lines += 1
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append(error)
+
 
 def parse_line(raw: bytes) -> PreparedRequest:
     """One NDJSON line, an append request or an exported envelope; raise InvalidEvent."""
@@ -93,6 +102,31 @@ def parse_line(raw: bytes) -> PreparedRequest:
     )
 
 
+# A parsed line as it travels between processes and through the spool:
+# (line number, stream, expected_version, [plain PreparedEvent tuples]).
+Parsed = tuple[int, str, ExpectedVersion, list[tuple[Any, ...]]]
+_ID, _TYPE, _OCCURRED, _DATA, _SOURCES, _METADATA = 0, 1, 2, 5, 6, 7
+
+
+def _content_hash(stream: str, event: tuple[Any, ...]) -> int:
+    return hash((stream, event[_TYPE], event[_OCCURRED], event[_DATA], event[_SOURCES], event[_METADATA]))
+
+
+def _parse_chunk(lines: list[tuple[int, bytes]]) -> tuple[list[Parsed], list[LineError]]:
+    """Parse and validate a run of lines; picklable, so worker processes can share the work."""
+    parsed: list[Parsed] = []
+    errors: list[LineError] = []
+    for number, raw in lines:
+        try:
+            request = parse_line(raw)
+        except InvalidEvent as exc:
+            errors.append(LineError(number, str(exc)))
+            continue
+        # Slicing turns the named tuples into plain ones: cheaper to pickle, and orjson writes them as arrays.
+        parsed.append((number, request.stream, request.expected_version, [e[:] for e in request.events]))
+    return parsed, errors
+
+
 class _Simulation:
     """The log's versions and ids as they will be once the lines read so far are applied."""
 
@@ -101,41 +135,40 @@ class _Simulation:
         self.versions: dict[str, int | None] = {}
         self.seen: dict[str, int] = {}  # id -> hash of its content, for ids new in this input
 
-    def check_chunk(self, chunk: list[tuple[int, PreparedRequest]], plan: ImportPlan) -> list[tuple[int, PreparedRequest]]:
-        """Validate a chunk of parsed lines in order; return the requests that will write."""
-        ids = [e.id for _, r in chunk for e in r.events if e.id not in self.seen]
+    def check(self, chunk: list[Parsed], plan: ImportPlan) -> list[Parsed]:
+        """Check a chunk of parsed lines in order against the log; return those that will write."""
+        ids = [e[_ID] for _, _, _, events in chunk for e in events if e[_ID] not in self.seen]
         stored = {i: hash(_content(env)) for i, env in self.store.find_ids(ids).items()} if ids else {}
-        unknown = list({r.stream for _, r in chunk if r.stream not in self.versions})
+        unknown = list({stream for _, stream, _, _ in chunk if stream not in self.versions})
         if unknown:
             known = self.store.stream_versions(unknown)
             self.versions.update({s: known.get(s) for s in unknown})
         fresh = []
-        for number, request in chunk:
+        for line in chunk:
             try:
-                if self._check(request, stored):
-                    fresh.append((number, request))
+                if self._check(line, stored):
+                    fresh.append(line)
             except (InvalidEvent, VersionConflict) as exc:
-                plan.bad_lines += 1
-                if len(plan.errors) < MAX_REPORTED:
-                    plan.errors.append(LineError(number, str(exc)))
+                plan.reject(LineError(line[0], str(exc)))
         return fresh
 
-    def _check(self, request: PreparedRequest, stored: dict[str, int]) -> bool:
-        found = [stored.get(e.id, self.seen.get(e.id)) for e in request.events]
+    def _check(self, line: Parsed, stored: dict[str, int]) -> bool:
+        _, stream, expected, events = line
+        found = [stored.get(e[_ID], self.seen.get(e[_ID])) for e in events]
         if any(f is not None for f in found):
-            for event, original in zip(request.events, found, strict=True):
+            for event, original in zip(events, found, strict=True):
                 if original is None:
                     raise InvalidEvent.single(
                         "events", "mixes ids that are already stored with new ones; a retry must repeat its batch"
                     )
-                if original != hash(event.content(request.stream)):
-                    raise InvalidEvent.single("id", f"{event.id} is already stored with other content")
+                if original != _content_hash(stream, event):
+                    raise InvalidEvent.single("id", f"{event[_ID]} is already stored with other content")
             return False
-        actual = self.versions[request.stream]
-        check_expected(request.stream, request.expected_version, actual)
-        self.versions[request.stream] = (-1 if actual is None else actual) + len(request.events)
-        for event in request.events:
-            self.seen[event.id] = hash(event.content(request.stream))
+        actual = self.versions[stream]
+        check_expected(stream, expected, actual)
+        self.versions[stream] = (-1 if actual is None else actual) + len(events)
+        for event in events:
+            self.seen[event[_ID]] = _content_hash(stream, event)
         return True
 
 
@@ -144,44 +177,57 @@ def _content(envelope: Any) -> tuple[str, ...]:
     return (envelope.stream, envelope.type, envelope.occurred, dump(envelope.data), dump(envelope.sources), dump(envelope.metadata))
 
 
-def plan_import(source: IO[bytes], store: EventStore, progress: Progress | None = None) -> ImportPlan:
-    """Read and check all of `source`; raise ImportRejected naming the bad lines."""
+def _chunks(source: IO[bytes], counter: list[int]) -> Iterator[list[tuple[int, bytes]]]:
+    chunk: list[tuple[int, bytes]] = []
+    for number, raw in enumerate(source, start=1):
+        counter[0] = number
+        counter[1] += len(raw)
+        if raw.strip():
+            chunk.append((number, raw))
+            if len(chunk) >= _CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def workers_for(size: int | None) -> int:
+    """How many processes to parse with: one for small inputs, where starting more costs more than it saves."""
+    if size is not None and size < PARALLEL_FROM_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def plan_import(
+    source: IO[bytes], store: EventStore, progress: Progress | None = None, *, workers: int = 1
+) -> ImportPlan:
+    """Read and check all of `source`; raise ImportRejected naming the bad lines.
+
+    With `workers` > 1, lines are parsed and validated in that many processes
+    while this one checks them, in order, against the log.
+    """
     plan = ImportPlan()
     simulation = _Simulation(store)
-    chunk: list[tuple[int, PreparedRequest]] = []
-    consumed = 0
-
-    def flush() -> None:
-        fresh = simulation.check_chunk(chunk, plan)
-        if fresh and not plan.bad_lines:
-            # Slicing turns the named tuples into plain ones, which orjson writes as arrays.
-            plan.spool.write(orjson.dumps([(r.stream, r.expected_version, [e[:] for e in r.events]) for _, r in fresh]))
-            plan.spool.write(b"\n")
-            plan.new_requests += len(fresh)
-            plan.new_events += sum(len(r.events) for _, r in fresh)
-        chunk.clear()
-
-    for number, raw in enumerate(source, start=1):
-        plan.lines = number
-        consumed += len(raw)
-        if not raw.strip():
-            continue
-        try:
-            request = parse_line(raw)
-        except InvalidEvent as exc:
-            plan.bad_lines += 1
-            if len(plan.errors) < MAX_REPORTED:
-                plan.errors.append(LineError(number, str(exc)))
-            continue
-        plan.events += len(request.events)
-        chunk.append((number, request))
-        if len(chunk) >= _CHUNK:
-            flush()
+    counter = [0, 0]  # lines read, bytes read
+    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+    try:
+        parsed_chunks = pool.imap(_parse_chunk, _chunks(source, counter)) if pool else map(_parse_chunk, _chunks(source, counter))
+        for parsed, errors in parsed_chunks:
+            for error in errors:
+                plan.reject(error)
+            plan.events += sum(len(line[3]) for line in parsed)
+            fresh = simulation.check(parsed, plan)
+            if fresh and not plan.bad_lines:
+                plan.spool.write(orjson.dumps([line[1:] for line in fresh]))
+                plan.spool.write(b"\n")
+                plan.new_requests += len(fresh)
+                plan.new_events += sum(len(line[3]) for line in fresh)
             if progress is not None:
-                progress(consumed)
-    flush()
-    if progress is not None:
-        progress(consumed)
+                progress(counter[1])
+    finally:
+        if pool is not None:
+            pool.terminate()
+    plan.lines = counter[0]
     if plan.bad_lines:
         plan.spool.close()
         raise ImportRejected(plan.errors, plan.bad_lines)
@@ -199,14 +245,15 @@ def write_import(
 
     def flush() -> None:
         nonlocal written, pending
-        store.append_batch(batch, recorded_by=recorded_by)
+        # The plan found these ids absent, so the unique index can do the checking.
+        store.append_batch(batch, recorded_by=recorded_by, assume_new=True)
         written += pending
         batch.clear()
         pending = 0
         if progress is not None:
             progress(written)
 
-    with plan.spool:
+    with plan.spool, store.bulk():
         for requests in _spooled(plan.spool):
             for request in requests:
                 batch.append(request)
@@ -218,10 +265,13 @@ def write_import(
     return written
 
 
+_new = tuple.__new__  # builds a named tuple from a plain one without a Python-level call
+
+
 def _spooled(spool: IO[bytes]) -> Iterator[list[PreparedRequest]]:
     for line in spool:
         yield [
-            PreparedRequest(stream, expected, [PreparedEvent(*event) for event in events])
+            PreparedRequest(stream, expected, [_new(PreparedEvent, event) for event in events])
             for stream, expected, events in orjson.loads(line)
         ]
 

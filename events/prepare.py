@@ -18,7 +18,7 @@ from typing import Annotated, Any, NamedTuple
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from events.catalogue import CATALOGUE, TYPED_EVENTS, StreamName
+from events.catalogue import CATALOGUE, PATTERN_REASONS, TYPED_EVENTS, StreamName
 from events.edtf_dates import parse_edtf_date
 from events.envelope import ExpectedVersion
 from events.errors import FieldProblem, InvalidEvent
@@ -126,6 +126,8 @@ def _problems(exc: ValidationError, where: str = "") -> list[FieldProblem]:
             continue  # each event is validated, and reported, on its own
         if error["type"] == "value_error":
             reason = reason.removeprefix("Value error, ")
+        elif error["type"] == "string_pattern_mismatch":
+            reason = PATTERN_REASONS.get(error["ctx"]["pattern"], reason)
         path = where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
         found.append(FieldProblem(path.lstrip("."), reason))
     return found

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from events.ndjson import ImportRejected, export_ndjson, plan_import, write_import
+from events.ndjson import ImportRejected, export_ndjson, plan_import, workers_for, write_import
 from events.store import SqlEventStore
 from service.archive import open_archive
 from service.settings import Settings
@@ -67,7 +67,9 @@ def run_import(store: SqlEventStore, source: IO[bytes], size: int | None, *, rec
     with _progress("bytes") as bar:
         task = bar.add_task("checking", total=size)
         try:
-            plan = plan_import(source, store, progress=lambda done: bar.update(task, completed=done))
+            plan = plan_import(
+                source, store, progress=lambda done: bar.update(task, completed=done), workers=workers_for(size)
+            )
         except ImportRejected as exc:
             bar.stop()
             for error in exc.errors:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 
 from events.chain import ChainReport
 from events.envelope import AppendResult, EventEnvelope, ExpectedVersion, Head
@@ -25,8 +26,14 @@ class EventStore(ABC):
         """
 
     @abstractmethod
-    def append_batch(self, requests: Sequence[PreparedRequest], *, recorded_by: str) -> list[AppendResult]:
+    def append_batch(
+        self, requests: Sequence[PreparedRequest], *, recorded_by: str, assume_new: bool = False
+    ) -> list[AppendResult]:
         """Apply several append requests in order in one transaction, all or nothing."""
+
+    @abstractmethod
+    def bulk(self) -> AbstractContextManager[None]:
+        """A block of many appends in a row, which the backend may tune for throughput."""
 
     @abstractmethod
     def read_stream(self, stream: str, from_version: int = 0, limit: int | None = None) -> Iterator[EventEnvelope]:

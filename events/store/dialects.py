@@ -19,6 +19,8 @@ APPEND_LOCK = 0x61636364  # "accd": the advisory lock key appends take on Postgr
 MIGRATE_LOCK = 0x6163636D  # "accm": the key migrations take
 NOTIFY_CHANNEL = "accord_events"
 WRITE = {"accord_write": True}  # execution option: this transaction appends
+SQLITE_CHECKPOINT_PAGES = 1000  # SQLite's default
+SQLITE_CACHE_KIB = 65536  # a page cache that holds the id index of a large log
 
 
 def configure(engine: Engine) -> None:
@@ -37,6 +39,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=60000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
@@ -45,10 +48,25 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
-def lock_appends(connection: Connection) -> None:
-    """Inside a write transaction: wait until this transaction is the only appender."""
+def lock_appends(connection: Connection, *, bulk: bool = False) -> None:
+    """Inside a write transaction: wait until this transaction is the only appender.
+
+    On SQLite `BEGIN IMMEDIATE` already did. There, `bulk` also stops this
+    connection from checkpointing at commit: a checkpoint after every batch
+    rewrites the same index pages again and again, and costs more than the
+    inserts; `checkpoint` runs once when the bulk work is done.
+    """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+    else:
+        connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={0 if bulk else SQLITE_CHECKPOINT_PAGES}")
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy SQLite's write-ahead log into the database file and truncate it."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def lock_migrations(connection: Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -64,6 +65,7 @@ class SqlEventStore(EventStore):
 
     def __init__(self, url: str, *, extra_migrations: Sequence[Path | str] = ()) -> None:
         self.engine = create_store_engine(url)
+        self._bulk = False
         upgrade(self.engine, extra_migrations)
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join([mark] * len(ROW_COLUMNS))})"
@@ -79,32 +81,51 @@ class SqlEventStore(EventStore):
     ) -> AppendResult:
         return self.append_batch([PreparedRequest(stream, expected_version, list(events))], recorded_by=recorded_by)[0]
 
-    def append_batch(self, requests: Sequence[PreparedRequest], *, recorded_by: str) -> list[AppendResult]:
+    def append_batch(
+        self, requests: Sequence[PreparedRequest], *, recorded_by: str, assume_new: bool = False
+    ) -> list[AppendResult]:
+        """See EventStore; with `assume_new` (ids a caller has just checked are absent) the id
+        lookup is left to the unique index, and a clash retries the batch the careful way."""
         try:
             with self.engine.connect().execution_options(**dialects.WRITE) as connection, connection.begin():
-                dialects.lock_appends(connection)
-                return self._apply(connection, requests, recorded_by)
+                dialects.lock_appends(connection, bulk=self._bulk)
+                return self._apply(connection, requests, recorded_by, assume_new)
         except IntegrityError as exc:
+            if assume_new:
+                return self.append_batch(requests, recorded_by=recorded_by)
             # The append lock rules out races between accord writers; a clash
             # here means something wrote to the table behind accord's back.
             raise EventStoreError(f"the database refused the append: {exc.orig}") from exc
         except OperationalError as exc:
             raise EventStoreError(f"the database could not take the append: {exc.orig}") from exc
 
-    def _apply(self, connection: Connection, requests: Sequence[PreparedRequest], recorded_by: str) -> list[AppendResult]:
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Many appends in a row: defer SQLite's checkpoints to the end of the block."""
+        self._bulk = True
+        try:
+            yield
+        finally:
+            self._bulk = False
+            dialects.checkpoint(self.engine)
+
+    def _apply(
+        self, connection: Connection, requests: Sequence[PreparedRequest], recorded_by: str, assume_new: bool
+    ) -> list[AppendResult]:
         last = connection.execute(
             text("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
         ).first()
         position, prev_hash, last_recorded = last if last else (0, GENESIS_HASH, "")
         # recorded_at never goes backwards along the log, even if the clock does.
         now = max(utc_now(), last_recorded)
-        stored = self._stored(connection, [e.id for r in requests for e in r.events])
+        stored = {} if assume_new else self._stored(connection, [e.id for r in requests for e in r.events])
+        written: dict[str, tuple[str, int, int, PreparedEvent]] = {}  # ids new in this batch
         versions = self._versions(connection, list({r.stream for r in requests}))
         rows: list[tuple[Any, ...]] = []
         results: list[AppendResult] = []
         for request in requests:
             stream, events = request.stream, request.events
-            found = [stored.get(e.id) for e in events]
+            found = [stored.get(e.id) or _earlier(written.get(e.id)) for e in events]
             if any(found):
                 results.append(_retried(stream, events, found))
                 continue
@@ -112,9 +133,8 @@ class SqlEventStore(EventStore):
             check_expected(stream, request.expected_version, actual)
             first = 0 if actual is None else actual + 1
             positions = []
-            for offset, event in enumerate(events):
+            for version, event in enumerate(events, start=first):
                 position += 1
-                version = first + offset
                 recorded = event.recorded_at or now
                 by = event.recorded_by or recorded_by
                 digest = event_hash(
@@ -128,7 +148,7 @@ class SqlEventStore(EventStore):
                     position, event.id, stream, version, event.type, event.occurred, event.occurred_lower,
                     event.occurred_upper, recorded, by, event.data, event.sources, event.metadata, prev_hash, digest,
                 ))
-                stored[event.id] = _Stored(stream, version, position, event.content(stream))
+                written[event.id] = (stream, version, position, event)
                 positions.append(position)
                 prev_hash = digest
             versions[stream] = first + len(events) - 1
@@ -228,6 +248,13 @@ class SqlEventStore(EventStore):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _earlier(entry: tuple[str, int, int, PreparedEvent] | None) -> _Stored | None:
+    if entry is None:
+        return None
+    stream, version, position, event = entry
+    return _Stored(stream, version, position, event.content(stream))
 
 
 def _retried(stream: str, events: Sequence[PreparedEvent], found: list[_Stored | None]) -> AppendResult:
