@@ -87,6 +87,10 @@ def run_import(store: SqlEventStore, source: IO[bytes], size: int | None, *, rec
     return written, plan.already_stored
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 @app.command("import")
 def import_(
     file: Annotated[str, typer.Argument(help="NDJSON file, or - for standard input")],
@@ -100,7 +104,10 @@ def import_(
         written, skipped = run_import(store, source, size, recorded_by=recorded_by, batch=batch)
     seconds = time.perf_counter() - started
     rate = f", {written / seconds:,.0f} events/s" if written else ""
-    err.print(f"imported {written:,} events ({skipped:,} already stored) in {seconds:.1f} s{rate}; head is {store.head().position:,}")
+    err.print(
+        f"imported {_count(written, 'event')} ({skipped:,} already stored) in {seconds:.1f} s{rate}; "
+        f"head is {store.head().position:,}"
+    )
 
 
 @app.command()

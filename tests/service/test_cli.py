@@ -28,6 +28,14 @@ def accord(*args: str, url: str, data_dir: Path, stdin: bytes | None = None) -> 
     )
 
 
+def head(url: str) -> int:
+    store = open_store(url)
+    try:
+        return store.head().position
+    finally:
+        store.close()
+
+
 def ndjson(*lines: object) -> bytes:
     return b"".join(orjson.dumps(line) + b"\n" for line in lines)
 
@@ -68,11 +76,7 @@ def test_reimporting_the_same_file_writes_nothing_new(store_url: str, tmp_path: 
     second = accord("import", str(source), url=store_url, data_dir=tmp_path)
     assert second.returncode == 0
     assert b"imported 0 events (4 already stored)" in second.stderr
-    store = open_store(store_url)
-    try:
-        assert store.head().position == 4
-    finally:
-        store.close()
+    assert head(store_url) == 4
 
 
 @pytest.mark.parametrize(
@@ -95,11 +99,7 @@ def test_a_bad_line_is_named_and_nothing_is_written(store_url: str, tmp_path: Pa
     assert result.returncode == 1
     assert b"line 2:" in result.stderr and reason in result.stderr, result.stderr.decode()
     assert b"nothing was written" in result.stderr
-    store = open_store(store_url)
-    try:
-        assert store.head().position == 0
-    finally:
-        store.close()
+    assert head(store_url) == 0
 
 
 def test_an_id_reused_with_other_content_is_refused(store_url: str, tmp_path: Path) -> None:
