@@ -10,10 +10,13 @@ The mix imitates the archive's material: entity streams open with
 `EntityRegistered` and agreement streams with `AgreementSigned`, nothing is
 referenced before it is registered, about 60 % of facts are `StatementMade`
 with Zipf-distributed quotes (some in Russian, a few in Japanese), and
-corrections and retractions target a recent event of their own stream. The
-number of streams grows with the size of the run (about one per 250 events,
-at least 40), and memory stays bounded by the number of streams: each keeps
-its version, a few ids and a handful of small fields.
+corrections and retractions target a recent event of their own stream.
+Sources are copied from about 43,000 prepared ones (publisher, title, maybe a
+URL and an excerpt) and dated per event, so an article can back several
+facts, as real articles do. The number of streams grows with the size of
+the run (about one per 250 events, at least 40), and memory stays bounded by
+the number of streams: each keeps its version, a few ids and a handful of
+small fields.
 
 Usage: `python -m bench.generate --events 100000 --seed 1 [--per-request 1] [--out FILE|-]`.
 """
@@ -168,7 +171,6 @@ class _Corpus:
         en += _synthetic_words(rng, 3000 - len(en), _SYLLABLE_ONSETS, _SYLLABLE_VOWELS, _SYLLABLE_CODAS, set(en))
         ru = list(dict.fromkeys(_RU_WORDS))
         ru += _synthetic_words(rng, 1500 - len(ru), _RU_ONSETS, _RU_VOWELS, _RU_CODAS, set(ru))
-        self.en_vocabulary = en
         self.en = _zipf_pool(rng, en, _POOL_EN)
         self.ru = _zipf_pool(rng, ru, _POOL_RU)
         self.ja = _zipf_pool(rng, list(dict.fromkeys(_JA_TOKENS)), _POOL_JA)
@@ -201,7 +203,7 @@ def _source_pool(rng: random.Random, outlets: list[tuple[str, str]], pool: list[
             else:
                 source["url"] = f"https://{domain}/news/{rng.getrandbits(24)}"
             if rng.random() < 0.12:
-                source["archived_url"] = f"https://web.archive.org/web/{rng.randint(2000, 2026)}/{source['url']}"
+                source["archived_url"] = f"https://web.archive.org/web/{source['url']}"
         if rng.random() < 0.5:
             start = rng.randrange(len(pool) - 32)
             source["quote"] = ("" if lang == "ja" else " ").join(pool[start : start + rng.randint(8, 18)])
@@ -496,7 +498,6 @@ _NEW_STREAM_SHARE = [("person", 42), ("organization", 22), ("agreement", 18), ("
 # The first 40 streams, in order: everything an agreement or a statement refers to comes first.
 _FIRST_STREAMS = ["organization"] * 8 + ["country"] * 5 + ["body"] * 4 + ["facility"] * 4 + ["person"] * 11 + ["agreement"] * 8
 _STREAM_PREFIX = {"person": "person", "organization": "org", "agreement": "agreement", "body": "body", "country": "country", "facility": "facility"}
-_ENDING_TYPES = frozenset({"AgreementTerminated", "AgreementExpired"})
 _OPENING_TYPES = frozenset({"EntityRegistered", "AgreementSigned"})
 
 
@@ -862,7 +863,9 @@ class _Generator:
             if visitor not in visitors:
                 visitors.append(visitor)
         if not visitors or random_() < 0.3:
-            visitors.append(f"a delegation of {self._popular(self.streams['organization']).label}")
+            delegation = self._popular(self.streams["organization"])
+            if delegation is not stream or not visitors:
+                visitors.append(f"a delegation of {delegation.label}")
         if stream.kind in ("organization", "facility", "country"):
             host = stream.name
         else:
@@ -880,6 +883,8 @@ class _Generator:
     def _status(self, stream: _Stream, y: int, m: int, d: int) -> dict[str, Any]:
         random_ = self.random
         orgs = self.streams["organization"]
+        if len(orgs) < 2 and stream.kind == "organization":
+            return self._statement(stream, y, m, d)  # the first organization has nobody to join yet
         organization = self._popular(orgs)
         while organization is stream:
             organization = self._pick(orgs)

@@ -1,14 +1,19 @@
-"""The catalogue: one payload model per event type, keyed by its stable wire name.
+"""The catalogue: the payload shape of each event type, keyed by its stable wire name.
 
 Each class documents its fields; `CATALOGUE` maps the `type` string an event
-carries to the model that validates its `data`. Payloads are frozen and refuse
-unknown fields, so a typo in a field name is an error instead of lost data.
+carries to the shape that validates its `data`. Shapes are TypedDicts that
+Pydantic validates strictly: unknown fields are refused, so a typo in a field
+name is an error instead of lost data, and nothing is coerced, so what
+validates is stored exactly as sent. A field left out has no value; where the
+docs name a default, readers apply it.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Union
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints, create_model, model_validator
+from typing import Annotated, Any, Literal, Union
+
+from typing_extensions import NotRequired, TypedDict
+from pydantic import AfterValidator, ConfigDict, Field, JsonValue, StringConstraints, with_config
 
 from events.edtf_dates import parse_edtf_date
 
@@ -72,105 +77,105 @@ MembershipStatus = Literal["observer", "associate member", "member", "none"]
 StatusChange = Literal["granted", "applied", "application withdrawn"]
 
 
-class Payload(BaseModel):
-    """Base of every payload: frozen, no unknown fields."""
+STRICT = ConfigDict(extra="forbid", strict=True)
+"""Every shape refuses unknown fields and coerces nothing: what validates is stored as sent."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-    event_type: ClassVar[str]
+strict = with_config(STRICT)
 
 
-class EntityRegistered(Payload):
+@strict
+class EntityRegistered(TypedDict):
     """Event name: EntityRegistered. An organization, person, facility, body or country enters the archive.
 
     kind: what the entity is. name: its usual name. aliases: other names in any
     language or script (`ОИЯИ`, `JINR`). description: one or two sentences.
     """
 
-    event_type: ClassVar[str] = "EntityRegistered"
     kind: EntityKind
     name: Text
-    aliases: list[Text] = Field(default_factory=list)
-    description: Text | None = None
+    aliases: NotRequired[list[Text]]
+    description: NotRequired[Text | None]
 
 
-class AgreementSigned(Payload):
+@strict
+class AgreementSigned(TypedDict):
     """Event name: AgreementSigned. An agreement between two or more parties is signed.
 
     title: the agreement's name. parties: entity streams of the signatories.
     signed, effective, expires: EDTF dates where known. summary: what it covers.
     """
 
-    event_type: ClassVar[str] = "AgreementSigned"
     title: Text
-    parties: list[EntityRef] = Field(min_length=2)
-    signed: Edtf | None = None
-    effective: Edtf | None = None
-    expires: Edtf | None = None
-    summary: Text | None = None
+    parties: Annotated[list[EntityRef], Field(min_length=2)]
+    signed: NotRequired[Edtf | None]
+    effective: NotRequired[Edtf | None]
+    expires: NotRequired[Edtf | None]
+    summary: NotRequired[Text | None]
 
 
-class AgreementRenewed(Payload):
+@strict
+class AgreementRenewed(TypedDict):
     """Event name: AgreementRenewed. An agreement is extended or replaced by an updated one.
 
     effective: when the renewal takes effect. expires: the new end date.
     summary: what the renewal says.
     """
 
-    event_type: ClassVar[str] = "AgreementRenewed"
-    effective: Edtf | None = None
-    expires: Edtf | None = None
-    summary: Text | None = None
+    effective: NotRequired[Edtf | None]
+    expires: NotRequired[Edtf | None]
+    summary: NotRequired[Text | None]
 
 
-class AgreementAmended(Payload):
+@strict
+class AgreementAmended(TypedDict):
     """Event name: AgreementAmended. The terms of an agreement change; summary says how."""
 
-    event_type: ClassVar[str] = "AgreementAmended"
     summary: Text
-    effective: Edtf | None = None
+    effective: NotRequired[Edtf | None]
 
 
-class AgreementSuspended(Payload):
+@strict
+class AgreementSuspended(TypedDict):
     """Event name: AgreementSuspended. An agreement stops applying for now.
 
     effective: from when. reason: why, as the sources give it.
     """
 
-    event_type: ClassVar[str] = "AgreementSuspended"
-    effective: Edtf | None = None
-    reason: Text | None = None
+    effective: NotRequired[Edtf | None]
+    reason: NotRequired[Text | None]
 
 
-class AgreementTerminated(Payload):
+@strict
+class AgreementTerminated(TypedDict):
     """Event name: AgreementTerminated. An agreement is ended before its term by a party's decision."""
 
-    event_type: ClassVar[str] = "AgreementTerminated"
-    effective: Edtf | None = None
-    reason: Text | None = None
+    effective: NotRequired[Edtf | None]
+    reason: NotRequired[Text | None]
 
 
-class AgreementExpired(Payload):
+@strict
+class AgreementExpired(TypedDict):
     """Event name: AgreementExpired. An agreement reaches its end date without renewal.
 
-    renewal_refused: true when the parties decided not to renew it.
+    renewal_refused: true when the parties decided not to renew it (false when absent).
     """
 
-    event_type: ClassVar[str] = "AgreementExpired"
-    renewal_refused: bool = False
-    note: Text | None = None
+    renewal_refused: NotRequired[bool]
+    note: NotRequired[Text | None]
 
 
-class Tally(BaseModel):
+@strict
+class Tally(TypedDict):
     """Votes counted: any of yes, no, abstain and absent that the sources report."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-    yes: int | None = Field(default=None, ge=0)
-    no: int | None = Field(default=None, ge=0)
-    abstain: int | None = Field(default=None, ge=0)
-    absent: int | None = Field(default=None, ge=0)
+    yes: NotRequired[Annotated[int, Field(ge=0)] | None]
+    no: NotRequired[Annotated[int, Field(ge=0)] | None]
+    abstain: NotRequired[Annotated[int, Field(ge=0)] | None]
+    absent: NotRequired[Annotated[int, Field(ge=0)] | None]
 
 
-class VoteScheduled(Payload):
+@strict
+class VoteScheduled(TypedDict):
     """Event name: VoteScheduled. A body puts a motion on the agenda.
 
     body: the entity that votes. motion: what is put to the vote. scheduled:
@@ -178,15 +183,15 @@ class VoteScheduled(Payload):
     effect: what passing it would do to that agreement.
     """
 
-    event_type: ClassVar[str] = "VoteScheduled"
     body: EntityRef
     motion: Text
-    scheduled: Edtf | None = None
-    agreement: StreamName | None = None
-    effect: VoteEffect | None = None
+    scheduled: NotRequired[Edtf | None]
+    agreement: NotRequired[StreamName | None]
+    effect: NotRequired[VoteEffect | None]
 
 
-class VoteHeld(Payload):
+@strict
+class VoteHeld(TypedDict):
     """Event name: VoteHeld. A body votes on a motion.
 
     outcome: passed, failed, no decision or postponed. tally: the counts
@@ -195,97 +200,96 @@ class VoteHeld(Payload):
     VoteScheduled.
     """
 
-    event_type: ClassVar[str] = "VoteHeld"
     body: EntityRef
     motion: Text
     outcome: VoteOutcome
-    tally: Tally | None = None
-    threshold: Text | None = None
-    notes: Text | None = None
-    agreement: StreamName | None = None
-    effect: VoteEffect | None = None
+    tally: NotRequired[Tally | None]
+    threshold: NotRequired[Text | None]
+    notes: NotRequired[Text | None]
+    agreement: NotRequired[StreamName | None]
+    effect: NotRequired[VoteEffect | None]
 
 
-class VisitMade(Payload):
+@strict
+class VisitMade(TypedDict):
     """Event name: VisitMade. Visitors come to a host.
 
     visitors: entity streams or names of who came. host: who received them.
     place: where. purpose: why, as the sources say.
     """
 
-    event_type: ClassVar[str] = "VisitMade"
-    visitors: list[Text] = Field(min_length=1)
-    host: Text | None = None
-    place: Text | None = None
-    purpose: Text | None = None
+    visitors: Annotated[list[Text], Field(min_length=1)]
+    host: NotRequired[Text | None]
+    place: NotRequired[Text | None]
+    purpose: NotRequired[Text | None]
 
 
-class StatementMade(Payload):
+@strict
+class StatementMade(TypedDict):
     """Event name: StatementMade. Someone says something on the record.
 
     speaker: the speaker's entity stream, or `anonymous` with a
     speaker_description ("a JINR physicist"). quote: the exact words as
-    printed. language: the quote's language. original_text and
+    printed. language: the quote's language (en when absent). original_text and
     original_language: the words as first said, where the quote is a
     translation. context: the occasion. medium: interview, letter, speech...
     """
 
-    event_type: ClassVar[str] = "StatementMade"
     speaker: Speaker
-    speaker_description: Text | None = None
+    speaker_description: NotRequired[Text | None]
     quote: Text
-    language: LanguageTag = "en"
-    original_text: Text | None = None
-    original_language: LanguageTag | None = None
-    context: Text | None = None
-    medium: Text | None = None
-
-    @model_validator(mode="after")
-    def _anonymous_is_described(self) -> StatementMade:
-        if self.speaker == ANONYMOUS and self.speaker_description is None:
-            raise ValueError("an anonymous speaker needs a speaker_description, such as 'a JINR physicist'")
-        return self
+    language: NotRequired[LanguageTag]
+    original_text: NotRequired[Text | None]
+    original_language: NotRequired[LanguageTag | None]
+    context: NotRequired[Text | None]
+    medium: NotRequired[Text | None]
 
 
-class StatusChanged(Payload):
+@strict
+class StatusChanged(TypedDict):
     """Event name: StatusChanged. A party's standing in an organization changes.
 
     party: whose status. organization: in which organization. status: observer,
-    associate member, member or none. change: granted (the status now holds),
+    associate member, member or none. change (granted when absent): granted (the status now holds),
     applied (the party asked for it) or application withdrawn. note: details.
     """
 
-    event_type: ClassVar[str] = "StatusChanged"
     party: EntityRef
     organization: EntityRef
     status: MembershipStatus
-    change: StatusChange = "granted"
-    note: Text | None = None
+    change: NotRequired[StatusChange]
+    note: NotRequired[Text | None]
 
 
-class FactCorrected(Payload):
+@strict
+class FactCorrected(TypedDict):
     """Event name: FactCorrected. Fixes fields of an earlier fact, which stays in the log.
 
     target: the corrected event's id. fields: the corrected values by field
     name (payload fields, or `occurred` and `sources`). reason: why.
     """
 
-    event_type: ClassVar[str] = "FactCorrected"
     target: EventId
-    fields: dict[str, JsonValue] = Field(min_length=1)
+    fields: Annotated[dict[str, JsonValue], Field(min_length=1)]
     reason: Text
 
 
-class FactRetracted(Payload):
+@strict
+class FactRetracted(TypedDict):
     """Event name: FactRetracted. Withdraws an earlier fact, which stays in the log."""
 
-    event_type: ClassVar[str] = "FactRetracted"
     target: EventId
     reason: Text
 
 
-CATALOGUE: dict[str, type[Payload]] = {
-    model.event_type: model
+def _anonymous_is_described(statement: StatementMade) -> StatementMade:
+    if statement["speaker"] == ANONYMOUS and statement.get("speaker_description") is None:
+        raise ValueError("an anonymous speaker needs a speaker_description, such as 'a JINR physicist'")
+    return statement
+
+
+CATALOGUE: dict[str, Any] = {
+    model.__name__: model
     for model in (
         EntityRegistered,
         AgreementSigned,
@@ -303,43 +307,49 @@ CATALOGUE: dict[str, type[Payload]] = {
         FactRetracted,
     )
 }
+CATALOGUE["StatementMade"] = Annotated[StatementMade, AfterValidator(_anonymous_is_described)]
+"""The payload shape of each event type, by the type's wire name."""
 
 
-class Source(BaseModel):
+@strict
+class Source(TypedDict):
     """Where a fact was published. Never invent a URL: leave it out where the material gives none."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
     publisher: Text
-    title: Text | None = None
-    url: WebUrl | None = None
-    published: Edtf | None = None
-    quote: Text | None = None
-    language: LanguageTag | None = None
-    archived_url: WebUrl | None = None
+    title: NotRequired[Text | None]
+    url: NotRequired[WebUrl | None]
+    published: NotRequired[Edtf | None]
+    quote: NotRequired[Text | None]
+    language: NotRequired[LanguageTag | None]
+    archived_url: NotRequired[WebUrl | None]
 
 
-class Metadata(BaseModel):
+@with_config(ConfigDict(extra="allow", strict=True))
+class Metadata(TypedDict):
     """Free metadata: correlation and causation ids, plus any other JSON values."""
 
-    model_config = ConfigDict(frozen=True, extra="allow", strict=True)
-    correlation_id: str | None = None
-    causation_id: str | None = None
+    correlation_id: NotRequired[str | None]
+    causation_id: NotRequired[str | None]
 
 
-class EventFields(BaseModel):
-    """What every new fact carries besides its type and payload."""
+def _new_event(name: str, payload: Any) -> Any:
+    shape = TypedDict(  # type: ignore[misc]
+        f"New{name}",
+        {
+            "id": NotRequired[EventId | None],
+            "type": Literal[name],  # type: ignore[valid-type]
+            "occurred": Edtf,
+            "data": payload,
+            "sources": Annotated[list[Source], Field(min_length=1)],
+            "metadata": NotRequired[Metadata | None],
+        },
+    )
+    shape.__pydantic_config__ = STRICT  # type: ignore[attr-defined]
+    return shape
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-    id: EventId | None = None
-    occurred: Edtf
-    sources: list[Source] = Field(min_length=1)
-    metadata: Metadata | None = None
 
-
-TYPED_EVENTS: dict[str, type[EventFields]] = {
-    name: create_model(f"New{name}", __base__=EventFields, type=(Literal[name], ...), data=(model, ...))  # type: ignore[call-overload]
-    for name, model in CATALOGUE.items()
-}
+TYPED_EVENTS: dict[str, Any] = {name: _new_event(name, payload) for name, payload in CATALOGUE.items()}
+"""Each event type's whole shape as a client sends it: id, type, occurred, data, sources, metadata."""
 
 NewEvent = Annotated[Union[tuple(TYPED_EVENTS.values())], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
-"""A fact as a client sends it: `type` picks the payload model that validates `data`."""
+"""A fact as a client sends it: `type` picks the payload shape that validates `data`."""

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 import pytest
 
 from events.catalogue import CATALOGUE
@@ -381,7 +382,7 @@ def test_a_realistic_example_of_each_type_is_accepted(event_type: str) -> None:
 def test_stored_data_of_each_example_is_valid_for_its_type(event_type: str) -> None:
     stream, raw = EXAMPLES[event_type]
     event = prepare_request(stream, "any", [raw]).events[0]
-    CATALOGUE[event_type].model_validate(orjson.loads(event.data))
+    TypeAdapter(CATALOGUE[event_type]).validate_python(orjson.loads(event.data))
 
 
 def test_all_examples_fit_in_one_request_per_stream() -> None:
