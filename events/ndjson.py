@@ -2,7 +2,8 @@
 
 An import reads its whole input once to validate every line against the
 catalogue and against the log as it stands (versions, ids already stored),
-spooling the prepared requests to a temporary file. Only if no line is bad does
+keeping the prepared requests in memory up to a budget and spooling the rest
+to a temporary file. Only if no line is bad does
 it write, in batched transactions: a crash leaves whole batches, and running
 the same input again skips what is stored (ids are checked before versions)
 and writes the rest.
@@ -32,6 +33,7 @@ ENVELOPE_KEYS = frozenset(
 )
 _CHUNK = 1000  # lines parsed per task, and checked together against the log
 MAX_REPORTED = 100
+HELD_BYTES = 256 * 2**20  # prepared input kept in memory before the rest is spooled to disk
 PARALLEL_FROM_BYTES = 8 * 2**20
 
 Progress = Callable[[int], None]
@@ -59,13 +61,33 @@ class ImportRejected(EventStoreError):
 
 @dataclass
 class ImportPlan:
-    """The validated input: how much of it is new, spooled for writing."""
+    """The validated input: how much of it is new, held in memory or spooled for writing."""
 
     lines: int = 0
     events: int = 0
     new_events: int = 0
     new_requests: int = 0
+    held: list[list[Any]] = field(default_factory=list)
+    held_bytes: int = 0
     spool: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile(prefix="accord-import-"))
+
+    def keep(self, requests: list[Any], size: int) -> None:
+        """Keep checked requests for writing: in memory while they fit the budget, then on disk."""
+        if self.held_bytes + size <= HELD_BYTES and self.spool.tell() == 0:
+            self.held.append(requests)
+            self.held_bytes += size
+        else:
+            self.spool.write(orjson.dumps(requests))
+            self.spool.write(b"\n")
+
+    def chunks(self) -> Iterator[list[PreparedRequest]]:
+        """The kept requests in input order."""
+        for requests in self.held:
+            yield _prepared_requests(requests)
+        self.held = []
+        self.spool.seek(0)
+        for line in self.spool:
+            yield _prepared_requests(orjson.loads(line))
     errors: list[LineError] = field(default_factory=list)
     bad_lines: int = 0
 
@@ -212,18 +234,19 @@ def plan_import(
     pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
     try:
         parsed_chunks = pool.imap(_parse_chunk, _chunks(source, counter)) if pool else map(_parse_chunk, _chunks(source, counter))
+        read = 0
         for parsed, errors in parsed_chunks:
             for error in errors:
                 plan.reject(error)
             plan.events += sum(len(line[3]) for line in parsed)
             fresh = simulation.check(parsed, plan)
             if fresh and not plan.bad_lines:
-                plan.spool.write(orjson.dumps([line[1:] for line in fresh]))
-                plan.spool.write(b"\n")
+                plan.keep([line[1:] for line in fresh], counter[1] - read)
                 plan.new_requests += len(fresh)
                 plan.new_events += sum(len(line[3]) for line in fresh)
+            read = counter[1]
             if progress is not None:
-                progress(counter[1])
+                progress(read)
     finally:
         if pool is not None:
             pool.terminate()
@@ -231,7 +254,6 @@ def plan_import(
     if plan.bad_lines:
         plan.spool.close()
         raise ImportRejected(plan.errors, plan.bad_lines)
-    plan.spool.seek(0)
     return plan
 
 
@@ -254,7 +276,7 @@ def write_import(
             progress(written)
 
     with plan.spool, store.bulk():
-        for requests in _spooled(plan.spool):
+        for requests in plan.chunks():
             for request in requests:
                 batch.append(request)
                 pending += len(request.events)
@@ -268,12 +290,11 @@ def write_import(
 _new = tuple.__new__  # builds a named tuple from a plain one without a Python-level call
 
 
-def _spooled(spool: IO[bytes]) -> Iterator[list[PreparedRequest]]:
-    for line in spool:
-        yield [
-            PreparedRequest(stream, expected, [_new(PreparedEvent, event) for event in events])
-            for stream, expected, events in orjson.loads(line)
-        ]
+def _prepared_requests(requests: list[Any]) -> list[PreparedRequest]:
+    return [
+        PreparedRequest(stream, expected, [_new(PreparedEvent, event) for event in events])
+        for stream, expected, events in requests
+    ]
 
 
 def export_ndjson(store: EventStore, out: IO[bytes], *, after: int = 0, limit: int | None = None) -> int:

@@ -125,8 +125,8 @@ class SqlEventStore(EventStore):
         results: list[AppendResult] = []
         for request in requests:
             stream, events = request.stream, request.events
-            found = [stored.get(e.id) or _earlier(written.get(e.id)) for e in events]
-            if any(found):
+            if any(e.id in stored or e.id in written for e in events):
+                found = [stored.get(e.id) or _earlier(written.get(e.id)) for e in events]
                 results.append(_retried(stream, events, found))
                 continue
             actual = versions.get(stream)
