@@ -33,7 +33,7 @@ ENVELOPE_KEYS = frozenset(
 )
 _CHUNK = 1000  # lines parsed per task, and checked together against the log
 MAX_REPORTED = 100
-HELD_BYTES = 256 * 2**20  # prepared input kept in memory before the rest is spooled to disk
+HELD_BYTES = 32 * 2**20  # input whose prepared requests stay in memory; the rest is spooled to disk
 PARALLEL_FROM_BYTES = 8 * 2**20
 
 Progress = Callable[[int], None]
