@@ -5,7 +5,7 @@ Imports nothing else of accord's; everything else is a fold over this.
 
 from events.catalogue import CATALOGUE
 from events.envelope import AppendResult, EventEnvelope, ExpectedVersion, Head
-from events.errors import DuplicateEvent, EventStoreError, FieldProblem, InvalidEvent, StreamNotFound, VersionConflict
+from events.errors import DuplicateEvent, EventStoreError, FieldProblem, InvalidEvent, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest, prepare_envelope, prepare_event, prepare_request
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "InvalidEvent",
     "PreparedEvent",
     "PreparedRequest",
-    "StreamNotFound",
     "VersionConflict",
     "prepare_envelope",
     "prepare_event",

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from typing_extensions import NotRequired, TypedDict
 from pydantic import AfterValidator, ConfigDict, Field, JsonValue, StringConstraints, with_config
+from typing_extensions import NotRequired, TypedDict
 
 from events.edtf_dates import parse_edtf_date
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import orjson
-
 ExpectedVersion = int | Literal["any", "no_stream"]
 """`any`, `no_stream` (the stream must not exist yet) or the stream's current last version."""
 
@@ -82,8 +80,3 @@ class Head:
 
     position: int
     hash: str
-
-
-def dumps(value: Any) -> bytes:
-    """Canonical JSON: UTF-8, sorted keys, no insignificant white space."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)

@@ -49,15 +49,3 @@ class DuplicateEvent(EventStoreError):
     def __init__(self, event_id: str, reason: str) -> None:
         self.event_id = event_id
         super().__init__(f"event {event_id}: {reason}")
-
-
-class StreamNotFound(EventStoreError):
-    """No event has been appended to the stream."""
-
-    def __init__(self, stream: str) -> None:
-        self.stream = stream
-        super().__init__(f"stream {stream!r} does not exist")
-
-
-class ImmutableEvent(EventStoreError):
-    """Something tried to change or delete a stored event."""

@@ -22,7 +22,7 @@ import orjson
 
 from events.envelope import ExpectedVersion
 from events.errors import EventStoreError, InvalidEvent, VersionConflict
-from events.prepare import PreparedEvent, PreparedRequest, prepare_envelope, prepare_request_json
+from events.prepare import PreparedEvent, PreparedRequest, canonical, prepare_envelope, prepare_request_json
 from events.store.base import EventStore
 from events.store.sql import check_expected
 
@@ -195,8 +195,10 @@ class _Simulation:
 
 
 def _content(envelope: Any) -> tuple[str, ...]:
-    dump = lambda v: orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode()  # noqa: E731
-    return (envelope.stream, envelope.type, envelope.occurred, dump(envelope.data), dump(envelope.sources), dump(envelope.metadata))
+    return (
+        envelope.stream, envelope.type, envelope.occurred,
+        canonical(envelope.data), canonical(envelope.sources), canonical(envelope.metadata),
+    )
 
 
 def _chunks(source: IO[bytes], counter: list[int]) -> Iterator[list[tuple[int, bytes]]]:

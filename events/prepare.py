@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from functools import lru_cache
 from typing import Annotated, Any, NamedTuple
 
 import orjson
@@ -26,17 +25,6 @@ from events.errors import FieldProblem, InvalidEvent
 # Ids derived from content (for import lines that carry none) live in their own namespace.
 CONTENT_ID_NAMESPACE = uuid.UUID("6f1f0a5e-8f53-4b7e-9d0e-acc0bd000001")
 
-_STREAM = TypeAdapter(StreamName)
-
-
-@lru_cache(maxsize=65536)
-def _stream_name(value: str) -> str:
-    try:
-        return _STREAM.validate_python(value)
-    except ValidationError:
-        raise ValueError(f"{value!r} is not a stream id of the form category-slug, e.g. agreement-cern-jinr") from None
-
-
 def _expected_version(value: Any) -> ExpectedVersion:
     if value in ("any", "no_stream") or (type(value) is int and value >= 0):
         return value  # type: ignore[no-any-return]
@@ -47,12 +35,13 @@ class _RequestHead(BaseModel):
     """An append request apart from its events, which are validated one by one by type."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    stream: Annotated[str, AfterValidator(_stream_name)]
+    stream: StreamName
     expected_version: Annotated[Any, AfterValidator(_expected_version)] = "any"
     events: list[Any] = Field(min_length=1)
 
 
 _HEAD = TypeAdapter(_RequestHead)
+_STREAM = TypeAdapter(StreamName)
 # Looking the type up here is several times cheaper than pydantic's discriminated union.
 _BY_TYPE = {name: TypeAdapter(model) for name, model in TYPED_EVENTS.items()}
 
@@ -212,9 +201,9 @@ def prepare_envelope(raw: Mapping[str, Any]) -> PreparedRequest:
         problems.append(FieldProblem("recorded_at", "an envelope needs recorded_at as RFC 3339 UTC, e.g. 2026-11-23T09:30:00.000000Z"))
     stream = raw.get("stream")
     try:
-        _stream_name(stream)  # type: ignore[arg-type]
-    except (ValueError, TypeError) as exc:
-        problems.append(FieldProblem("stream", str(exc)))
+        _STREAM.validate_python(stream)
+    except ValidationError as exc:
+        problems.extend(_problems(exc, "stream"))
     event_fields = {k: raw[k] for k in ("id", "type", "occurred", "data", "sources", "metadata") if k in raw}
     problems.extend(_event_problems(event_fields))
     if problems:

@@ -11,6 +11,7 @@ import random
 import re
 import threading
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import orjson
@@ -372,7 +373,7 @@ def test_the_first_prev_hash_is_64_zeros_and_each_links_to_the_previous_hash(sto
     append_statements(store, "org-cern", 2)
     envelopes = list(store.read_all())
     assert envelopes[0].prev_hash == "0" * 64
-    for before, after in zip(envelopes, envelopes[1:]):
+    for before, after in pairwise(envelopes):
         assert after.prev_hash == before.hash
     assert len({e.hash for e in envelopes}) == len(envelopes)
 

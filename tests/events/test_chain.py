@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 
 from events.chain import ChainWalker, canonical_event, event_hash
-from events.envelope import GENESIS_HASH, dumps
+from events.envelope import GENESIS_HASH
+from events.prepare import canonical
 
 DATA: dict[str, Any] = {
     "speaker": "anonymous",
@@ -33,9 +34,9 @@ def fields(**overrides: Any) -> dict[str, Any]:
         "occurred": "2024-06~",
         "recorded_at": "2026-11-23T09:22:00.123456Z",
         "recorded_by": "archivist-anna",
-        "data": dumps(DATA).decode(),
-        "sources": dumps(SOURCES).decode(),
-        "metadata": dumps(METADATA).decode(),
+        "data": canonical(DATA),
+        "sources": canonical(SOURCES),
+        "metadata": canonical(METADATA),
         "prev_hash": "a" * 64,
     }
     sample.update(overrides)
@@ -57,7 +58,7 @@ def test_canonical_event_is_compact_utf8_with_sorted_keys() -> None:
 
 def test_canonical_event_does_not_depend_on_the_order_of_the_input_dicts() -> None:
     reversed_data = dict(reversed(list(DATA.items())))
-    assert canonical_event(**fields(data=dumps(reversed_data).decode())) == canonical_event(**fields())
+    assert canonical_event(**fields(data=canonical(reversed_data))) == canonical_event(**fields())
 
 
 def test_event_hash_is_the_hex_sha256_of_the_canonical_bytes() -> None:

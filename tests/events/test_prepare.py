@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 import orjson
-from pydantic import TypeAdapter
 import pytest
+from pydantic import TypeAdapter
 
 from events.catalogue import CATALOGUE
 from events.errors import InvalidEvent
