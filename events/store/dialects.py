@@ -20,6 +20,7 @@ MIGRATE_LOCK = 0x6163636D  # "accm": the key migrations take
 NOTIFY_CHANNEL = "accord_events"
 WRITE = {"accord_write": True}  # execution option: this transaction appends
 SQLITE_CHECKPOINT_PAGES = 1000  # SQLite's default
+SQLITE_PAGE_BYTES = 8192
 SQLITE_CACHE_KIB = 65536  # a page cache that holds the id index of a large log
 
 
@@ -35,6 +36,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # instead of the sqlite3 module's implicit, deferred BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # Only takes effect on a new, empty file: 1 KB events pack better into 8 KiB
+    # pages, and inserts into the two unique indexes split fewer pages.
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=60000")
