@@ -67,8 +67,8 @@ class SqlEventStore(EventStore):
         self.engine = create_store_engine(url)
         self._bulk = False
         upgrade(self.engine, extra_migrations)
-        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        self._insert = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join([mark] * len(ROW_COLUMNS))})"
+        self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        self._insert = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join([self._mark] * len(ROW_COLUMNS))})"
 
     @property
     def dialect(self) -> str:
@@ -181,32 +181,42 @@ class SqlEventStore(EventStore):
 
     # -- reading -----------------------------------------------------------
 
-    def _pages(self, where: str, params: dict[str, Any], order: str, limit: int | None) -> Iterator[Any]:
-        """Rows in `order`, one short read per page, so memory stays flat and no reader holds a snapshot open."""
+    def _pages(self, where: str, first: tuple[Any, ...], order: str, limit: int | None) -> Iterator[tuple[Any, ...]]:
+        """Rows in `order`, one short read per page, so memory stays flat and no reader holds a snapshot open.
+
+        `where` marks its parameters with `?`: the last one is the keyset cursor,
+        which each page moves on. Pages go through the driver's own cursor,
+        which yields plain tuples, the cheapest rows there are.
+        """
         remaining = limit
-        query = text(f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT :n")
+        query = f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT ?".replace("?", self._mark)
         key = ROW_COLUMNS.index(order)
-        cursor_param = {"position": "after", "version": "from_version"}[order]
+        args = list(first)
         while remaining is None or remaining > 0:
             size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
             with self.engine.connect() as connection:
-                rows = connection.execute(query, {**params, "n": size}).all()
+                cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.execute(query, (*args, size))
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
             yield from rows
             if len(rows) < size:
                 return
-            params[cursor_param] = rows[-1][key] + (1 if order == "version" else 0)
+            args[-1] = rows[-1][key] + (1 if order == "version" else 0)
             if remaining is not None:
                 remaining -= len(rows)
 
     def read_stream(self, stream: str, from_version: int = 0, limit: int | None = None) -> Iterator[EventEnvelope]:
-        rows = self._pages("stream = :stream AND version >= :from_version", {"stream": stream, "from_version": from_version}, "version", limit)
+        rows = self._pages("stream = ? AND version >= ?", (stream, from_version), "version", limit)
         return map(_envelope, rows)
 
     def read_all(self, after: int = 0, limit: int | None = None) -> Iterator[EventEnvelope]:
-        return map(_envelope, self._pages("position > :after", {"after": after}, "position", limit))
+        return map(_envelope, self._pages("position > ?", (after,), "position", limit))
 
     def read_all_json(self, after: int = 0, limit: int | None = None) -> Iterator[bytes]:
-        return map(_envelope_json, self._pages("position > :after", {"after": after}, "position", limit))
+        return map(_envelope_json, self._pages("position > ?", (after,), "position", limit))
 
     def get(self, event_id: str) -> EventEnvelope | None:
         with self.engine.connect() as connection:
@@ -236,10 +246,10 @@ class SqlEventStore(EventStore):
 
     def verify(self, progress: Callable[[int], None] | None = None) -> ChainReport:
         walker = ChainWalker()
-        for row in self._pages("position > :after", {"after": 0}, "position", None):
-            reason = walker.check(row._mapping)
+        for row in self._pages("position > ?", (0,), "position", None):
+            reason = walker.check(dict(zip(ROW_COLUMNS, row, strict=True)))
             if reason is not None:
-                return ChainReport(False, walker.checked, walker.prev_hash, row.position, reason)
+                return ChainReport(False, walker.checked, walker.prev_hash, row[0], reason)
             if progress is not None and walker.checked % PAGE_SIZE == 0:
                 progress(walker.checked)
         if progress is not None:
