@@ -3,8 +3,8 @@
 An import reads its whole input once to validate every line against the
 catalogue and against the log as it stands (versions, ids already stored),
 keeping the prepared requests in memory up to a budget and spooling the rest
-to a temporary file. Only if no line is bad does
-it write, in batched transactions: a crash leaves whole batches, and running
+to a temporary file. Only if no line is bad does it write, in batched
+transactions: a crash leaves whole batches, and running
 the same input again skips what is stored (ids are checked before versions)
 and writes the rest.
 """
@@ -70,6 +70,8 @@ class ImportPlan:
     held: list[list[Any]] = field(default_factory=list)
     held_bytes: int = 0
     spool: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile(prefix="accord-import-"))
+    errors: list[LineError] = field(default_factory=list)
+    bad_lines: int = 0
 
     def keep(self, requests: list[Any], size: int) -> None:
         """Keep checked requests for writing: in memory while they fit the budget, then on disk."""
@@ -88,8 +90,6 @@ class ImportPlan:
         self.spool.seek(0)
         for line in self.spool:
             yield _prepared_requests(orjson.loads(line))
-    errors: list[LineError] = field(default_factory=list)
-    bad_lines: int = 0
 
     @property
     def already_stored(self) -> int:
