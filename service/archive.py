@@ -1,8 +1,9 @@
-"""Opening the archive a command or the server works on."""
+"""Opening the archive a command or the server works on: the log and the projections folded from it."""
 
 from __future__ import annotations
 
 from events.store import SqlEventStore, open_store
+from projections import FactsProjection, Runner
 from service.migrations import VERSIONS
 from service.settings import Settings
 
@@ -11,3 +12,10 @@ def open_archive(settings: Settings) -> SqlEventStore:
     """The log named by `settings`, with every accord table migrated to the newest schema."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_store(settings.url, extra_migrations=(str(VERSIONS),))
+
+
+def open_runner(store: SqlEventStore) -> Runner:
+    """The runner of every projection accord keeps, each reset first if its version changed."""
+    runner = Runner(store, [FactsProjection(store.engine)])
+    runner.start()
+    return runner

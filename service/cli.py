@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
+from enum import Enum
 from importlib import resources
 from pathlib import Path
 from typing import IO, Annotated, Iterator
@@ -15,7 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressC
 
 from events.ndjson import ImportRejected, export_ndjson, plan_import, workers_for, write_import
 from events.store import SqlEventStore
-from service.archive import open_archive
+from projections import AsOf, Runner
+from projections.agreements import list_agreements
+from service.archive import open_archive, open_runner
 from service.settings import Settings
 from service.tokens import ROLES, TokenError, create_token
 
@@ -153,9 +156,39 @@ def token_create(
     err.print(f"token for {name!r} with role {role!r}: shown once, store it now")
 
 
+class RebuildTarget(str, Enum):
+    projections = "projections"
+    all = "all"
+
+
+def run_catch_up(runner: Runner, *, rebuild: bool = False) -> tuple[int, float]:
+    """Bring every projection level with the log (from position 0 if `rebuild`); return (events, seconds)."""
+    started = time.perf_counter()
+    with _progress("events") as bar:
+        task = bar.add_task("rebuilding" if rebuild else "catching up", total=runner.store.head().position)
+
+        def progress(position: int, head: int) -> None:
+            bar.update(task, completed=position, total=head)
+
+        read = runner.rebuild(progress=progress) if rebuild else runner.catch_up(progress=progress)
+    return read, time.perf_counter() - started
+
+
+@app.command()
+def rebuild(
+    target: Annotated[RebuildTarget, typer.Argument(help="What to rebuild from the log")] = RebuildTarget.all,
+) -> None:
+    """Rebuild read models from position 0 of the log, with a progress bar."""
+    runner = open_runner(_archive())
+    read, seconds = run_catch_up(runner, rebuild=True)
+    rate = f", {read / seconds:,.0f} events/s" if read else ""
+    names = ", ".join(p.name for p in runner.projections)
+    print(f"rebuilt {names} from {_count(read, 'event')} in {seconds:.1f} s{rate}")
+
+
 @app.command()
 def demo() -> None:
-    """Create the data directory and load the seed corpus into an empty archive."""
+    """Create the data directory, load the seed corpus into an empty archive and build every read model."""
     settings = Settings()
     store = open_archive(settings)
     if store.head().position == 0:
@@ -164,7 +197,15 @@ def demo() -> None:
         err.print(f"loaded the seed corpus: {written} facts")
     report = store.verify()
     print(f"archive at {settings.url}: {report.checked} facts, chain {'intact' if report.ok else 'BROKEN'}, head {report.head}")
-    print("Not built yet: projections, search and the web server; `accord export` shows the facts meanwhile.")
+    runner = open_runner(store)
+    run_catch_up(runner)
+    as_of = AsOf.now()
+    with store.engine.connect() as connection:
+        listed = list_agreements(connection, as_of)
+    print(f"agreements as of {as_of.valid_at}:")
+    for state in listed.agreements:
+        print(f"  {state.id:<28} {state.status:<12} {state.title or ''}")
+    print("Not built yet: search and the web server.")
 
 
 @app.command()

@@ -1,0 +1,291 @@
+"""The facts projection: every fact of the log as bitemporal revisions, with what it concerns.
+
+Agreements, timelines and entities are all answered from these tables (see
+`projections.tables` for how revisions carry the archive's time). A
+`FactCorrected` closes the target's open revision and opens the corrected one;
+a `FactRetracted` closes it and opens none. The append path refuses
+amendments of unknown or retracted facts; a log that holds one anyway (an old
+import) is folded without harm: the amendment is kept with `applied = 0`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy import ColumnElement, FromClause, Table, and_, bindparam, or_, select
+from sqlalchemy.engine import Connection
+
+from events.catalogue import ANONYMOUS
+from events.edtf_dates import parse_edtf_date
+from events.envelope import EventEnvelope
+from events.store.tables import events_table
+from projections.runner import SqlProjection
+from projections.tables import agreements, entity_names, fact_amendments, fact_revisions, fact_subjects
+from projections.text import fold
+from projections.times import AsOf, moment
+
+AMENDMENT_TYPES = frozenset({"FactCorrected", "FactRetracted"})
+AGREEMENT_TYPES = frozenset(
+    {"AgreementSigned", "AgreementRenewed", "AgreementAmended", "AgreementSuspended", "AgreementTerminated", "AgreementExpired"}
+)
+_STREAM = re.compile(r"[a-z][a-z0-9]*-[a-z0-9]+(?:-[a-z0-9]+)*")
+# The payload fields of each type that may name another entity or agreement by its stream.
+_REFERENCES = {
+    "AgreementSigned": ("parties",),
+    "VoteScheduled": ("body", "agreement"),
+    "VoteHeld": ("body", "agreement"),
+    "VisitMade": ("visitors", "host"),
+    "StatementMade": ("speaker",),
+    "StatusChanged": ("party", "organization"),
+}
+
+
+class Revision(NamedTuple):
+    """One revision of a fact with its data and sources parsed.
+
+    `fact_revisions` stores data and sources only for corrected revisions:
+    revision 0 is the event as the log holds it, so its row points at the
+    log's row instead of copying a kilobyte of JSON per fact.
+    """
+
+    position: int
+    revision: int
+    event_id: str
+    stream: str
+    type: str
+    occurred: str
+    occurred_lower: str
+    occurred_upper: str
+    recorded_at: str
+    known_from: str
+    known_until: str | None
+    revised_by: str | None
+    data: dict[str, Any]
+    sources: list[dict[str, Any]]
+
+    def row(self) -> tuple[Any, ...]:
+        if self.revision == 0:
+            return (*self[:12], None, None)
+        return (*self[:12], orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS).decode(), orjson.dumps(self.sources).decode())
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Revision:
+        """From the columns of `REVISION_COLUMNS`: the row, then the log's data and sources."""
+        data = row[12] if row[12] is not None else row[14]
+        sources = row[13] if row[13] is not None else row[15]
+        return cls(*row[:12], orjson.loads(data), orjson.loads(sources))
+
+    def to_json(self) -> dict[str, Any]:
+        """The fact as read models return it: the event's fields as of this revision, with provenance."""
+        return {
+            "event_id": self.event_id,
+            "position": self.position,
+            "stream": self.stream,
+            "type": self.type,
+            "occurred": self.occurred,
+            "recorded_at": self.recorded_at,
+            "revision": self.revision,
+            "revised_by": self.revised_by,
+            "data": self.data,
+            "sources": self.sources,
+        }
+
+
+REVISION_COLUMNS = (*fact_revisions.c, events_table.c.data.label("log_data"), events_table.c.sources.label("log_sources"))
+"""What `Revision.from_row` reads; select them from `with_log(...)`."""
+
+
+def with_log(revisions: FromClause = fact_revisions) -> FromClause:
+    """`revisions` joined to the log rows that hold revision 0's data and sources."""
+    return revisions.join(events_table, events_table.c.position == fact_revisions.c.position)
+
+
+def visible(as_of: AsOf, *, by_world: bool = True) -> ColumnElement[bool]:
+    """The revisions that answer `as_of`: what the archive said at `known_at`, about facts that had
+    certainly happened by `valid_at` (see `projections.times`)."""
+    c = fact_revisions.c
+    if as_of.known_at is None:
+        known = c.known_until.is_(None)
+    else:
+        known = and_(c.known_from <= as_of.known_at, or_(c.known_until.is_(None), c.known_until > as_of.known_at))
+    return and_(known, c.occurred_upper <= as_of.valid_at) if by_world else known
+
+
+def original(event: EventEnvelope) -> Revision:
+    """Revision 0 of a fact: the event as recorded."""
+    recorded = moment(event.recorded_at)
+    return Revision(
+        event.position, 0, event.id, event.stream, event.type, event.occurred, event.occurred_lower,
+        event.occurred_upper, recorded, recorded, None, None, event.data, event.sources,
+    )
+
+
+def corrected(current: Revision, fields: dict[str, Any], correction: EventEnvelope, known_from: str) -> Revision:
+    """The next revision: `fields` replace payload fields (null removes one), `occurred` or `sources`."""
+    data = dict(current.data)
+    occurred, lower, upper, sources = current.occurred, current.occurred_lower, current.occurred_upper, current.sources
+    for name, value in fields.items():
+        if name == "occurred" and isinstance(value, str):
+            occurred, lower, upper = parse_edtf_date(value)
+        elif name == "sources" and isinstance(value, list):
+            sources = value
+        elif value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return current._replace(
+        revision=current.revision + 1, occurred=occurred, occurred_lower=lower, occurred_upper=upper,
+        known_from=known_from, known_until=None, revised_by=correction.id, data=data, sources=sources,
+    )
+
+
+def subjects(revision: Revision) -> set[str]:
+    """The streams a fact concerns: its own, and the entities and agreement its payload names."""
+    found = {revision.stream}
+    data = revision.data
+    for key in _REFERENCES.get(revision.type, ()):
+        value = data.get(key)
+        for ref in value if isinstance(value, list) else (value,):
+            if isinstance(ref, str) and ref != ANONYMOUS and _STREAM.fullmatch(ref):
+                found.add(ref)
+    return found
+
+
+def agreement_of(revision: Revision) -> str | None:
+    """The agreement stream a fact is part of, if any."""
+    if revision.type in AGREEMENT_TYPES:
+        return revision.stream
+    if revision.type in ("VoteHeld", "VoteScheduled"):
+        agreement = revision.data.get("agreement")
+        return agreement if isinstance(agreement, str) else None
+    return None
+
+
+class FactsProjection(SqlProjection):
+    """Revisions of every fact, their subjects, amendments, agreement streams and entity names."""
+
+    name = "facts"
+    version = 1
+    tables = (fact_revisions, fact_subjects, fact_amendments, agreements, entity_names)
+
+    def fold(self, connection: Connection, events: Sequence[EventEnvelope]) -> None:
+        pending = _Pending(connection)
+        for event in events:
+            if event.type in AMENDMENT_TYPES:
+                pending.amend(event)
+            else:
+                pending.add(original(event))
+        pending.flush()
+
+
+class _Pending:
+    """The new revisions of one batch, written with one statement per table when the batch ends.
+
+    Revisions stay at hand until then, so an amendment of a fact from the same
+    batch changes them in memory; only amendments of older facts read the
+    table, and their closings are written with the rest.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        self.new: dict[tuple[int, int], Revision] = {}
+        self.open: dict[str, Revision] = {}  # by event id: the latest revision, if still open
+        self.looked_up: set[str] = set()
+        self.closings: list[tuple[str, int, int]] = []
+        self.amendments: list[tuple[Any, ...]] = []
+
+    def add(self, revision: Revision) -> None:
+        self.new[revision.position, revision.revision] = revision
+        self.open[revision.event_id] = revision
+
+    def amend(self, event: EventEnvelope) -> None:
+        recorded = moment(event.recorded_at)
+        target = event.data.get("target", "")
+        current = self.open.get(target) or self._stored(target)
+        applied = current is not None and current.stream == event.stream
+        if current is not None and applied:
+            # An imported log may carry moments out of order; a revision never ends before it starts.
+            until = max(recorded, current.known_from)
+            del self.open[target]
+            if (current.position, current.revision) in self.new:
+                self.new[current.position, current.revision] = current._replace(known_until=until)
+            else:
+                self.closings.append((until, current.position, current.revision))
+            if event.type == "FactCorrected":
+                self.add(corrected(current, event.data["fields"], event, until))
+        fields = event.data.get("fields")
+        self.amendments.append((
+            event.position, event.id, target, event.type, recorded,
+            None if fields is None else orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode(),
+            event.data.get("reason", ""), int(applied),
+        ))
+
+    def _stored(self, event_id: str) -> Revision | None:
+        """The open revision of a fact from an earlier batch, looked up once per batch."""
+        if event_id in self.looked_up:
+            return None
+        self.looked_up.add(event_id)
+        # The log's unique index finds the fact; the key of fact_revisions finds its open revision.
+        row = self.connection.execute(
+            select(*REVISION_COLUMNS)
+            .select_from(with_log())
+            .where(events_table.c.id == event_id, fact_revisions.c.known_until.is_(None))
+        ).first()
+        if row is None:
+            return None
+        revision = Revision.from_row(row)
+        self.open[event_id] = revision
+        return revision
+
+    def flush(self) -> None:
+        subject_rows: list[tuple[Any, ...]] = []
+        name_rows: list[tuple[Any, ...]] = []
+        found_agreements: dict[str, tuple[Any, ...]] = {}
+        for revision in self.new.values():
+            key = (revision.occurred_lower, revision.position, revision.revision, revision.type)
+            subject_rows.extend((subject, *key) for subject in subjects(revision))
+            agreement = agreement_of(revision)
+            if agreement is not None and agreement not in found_agreements:
+                found_agreements[agreement] = (agreement, revision.position, revision.known_from)
+            if revision.type == "EntityRegistered":
+                names = [revision.data.get("name"), *(revision.data.get("aliases") or ())]
+                kind = str(revision.data.get("kind", ""))
+                name_rows.extend(
+                    (revision.stream, revision.position, revision.revision, ordinal, kind, name, fold(name))
+                    for ordinal, name in enumerate(names)
+                    if isinstance(name, str)
+                )
+        if self.closings:
+            self.connection.exec_driver_sql(
+                f"UPDATE fact_revisions SET known_until = {self.mark} WHERE position = {self.mark} AND revision = {self.mark}",
+                self.closings,
+            )
+        _insert(self.connection, fact_revisions, [r.row() for r in self.new.values()])
+        subject_rows.sort()  # in key order, each insert lands near the last one
+        _insert(self.connection, fact_subjects, subject_rows)
+        _insert(self.connection, entity_names, name_rows)
+        _insert(self.connection, fact_amendments, self.amendments)
+        if found_agreements:
+            known = set(
+                self.connection.execute(
+                    select(agreements.c.stream).where(agreements.c.stream.in_(bindparam("streams", expanding=True))),
+                    {"streams": list(found_agreements)},
+                ).scalars()
+            )
+            _insert(self.connection, agreements, [row for stream, row in found_agreements.items() if stream not in known])
+
+
+def _insert(connection: Connection, table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert plain tuples in the table's column order through the driver: the cheapest path."""
+    rows = list(rows)
+    if not rows:
+        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(column.name for column in table.columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({columns}) VALUES ({', '.join([mark] * len(table.columns))})", rows
+    )

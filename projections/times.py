@@ -1,0 +1,94 @@
+"""The two times every read model answers for: `valid_at` (the world) and `known_at` (the archive).
+
+How an uncertain date counts: a fact counts as of `valid_at` V once it has
+certainly happened, that is once the upper bound of its `occurred` is on or
+before V. "2024-06" counts from 30 June 2024, "2024-12/2025-03" from 31 March
+2025, "/2024-03" (some time up to March 2024) from 31 March 2024. An
+agreement's `expires` date ends it after the last day it can mean ("2025-01":
+in force through 31 January, expired from 1 February) and its `effective` date
+starts it on the last day it can mean. `valid_at` itself may be vague too:
+"2024-06" asks about the end of June 2024, the last day it can mean.
+
+`known_at` K is matched against `recorded_at`: what the archive said at K is
+what it had recorded by then, with the corrections and retractions it had
+recorded by then. A plain date means the end of that day (UTC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from events.edtf_dates import EdtfError, parse_edtf_date
+
+MOMENT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class BadTime(ValueError):
+    """A `valid_at`, `known_at`, `from` or `to` that cannot be read; names the parameter."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        self.parameter = parameter
+        self.reason = reason
+        super().__init__(f"{parameter}: {reason}")
+
+
+def moment(value: str) -> str:
+    """An RFC 3339 moment in the one fixed-width UTC form the read models compare as text."""
+    if len(value) == 27 and value[10] == "T" and value[19] == "." and value[26] == "Z":
+        return value  # already canonical: the form the store writes
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime(MOMENT_FORMAT)
+
+
+def certain_by(upper: str, valid_at: str) -> bool:
+    """Whether a date whose upper bound is `upper` has certainly passed by `valid_at`."""
+    return upper <= valid_at
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """A question about the past: the world on `valid_at` (ISO date) as the archive knew it at
+    `known_at` (canonical moment, or None for everything recorded so far)."""
+
+    valid_at: str
+    known_at: str | None = None
+
+    @classmethod
+    def now(cls) -> AsOf:
+        return cls(datetime.now(UTC).date().isoformat())
+
+    @classmethod
+    def parse(cls, valid_at: str | None = None, known_at: str | None = None) -> AsOf:
+        """Read the two query parameters; raise BadTime naming the one that is wrong."""
+        return cls(
+            AsOf.now().valid_at if valid_at is None or valid_at == "" else world_date(valid_at, "valid_at", upper=True),
+            None if known_at is None or known_at == "" else archive_moment(known_at),
+        )
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"valid_at": self.valid_at, "known_at": self.known_at}
+
+
+def world_date(value: str, parameter: str, *, upper: bool) -> str:
+    """An EDTF date as one ISO day: its last possible day if `upper`, else its first."""
+    try:
+        parsed = parse_edtf_date(value.strip())
+    except EdtfError as exc:
+        raise BadTime(parameter, f"{exc} (expected an EDTF date such as 2024-06-20, 2024-06 or 2024)") from None
+    return parsed.upper if upper else parsed.lower
+
+
+def archive_moment(value: str) -> str:
+    """A `known_at`: an RFC 3339 moment, or a date meaning the end of that day in UTC."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1, microseconds=-1)
+            return end.strftime(MOMENT_FORMAT)
+        return moment(text)
+    except ValueError:
+        raise BadTime("known_at", "expected an RFC 3339 moment such as 2026-11-23T09:30:00Z, or a date such as 2026-11-22") from None
