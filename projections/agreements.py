@@ -125,8 +125,9 @@ def fold_agreement(stream: str, facts: Sequence[Revision], as_of: AsOf) -> Agree
     state = AgreementState(stream, as_of)
     for fact in facts:
         _apply(state, fact)
-        state.history.append(HistoryEntry(fact, _settled(state).status))
-    return _settled(state)
+        state.history.append(HistoryEntry(fact, _calendar_status(state)))
+    state.status = _calendar_status(state)
+    return state
 
 
 def _apply(state: AgreementState, fact: Revision) -> None:
@@ -160,13 +161,17 @@ def _apply(state: AgreementState, fact: Revision) -> None:
             state.next_vote = vote
 
 
-def _settled(state: AgreementState) -> AgreementState:
-    """Apply what the calendar alone decides: an effective date reached, an end date passed."""
-    if state.status == "pending" and not _future(state.effective, state.as_of):
-        state.status = "in_force"
-    if state.status in ("pending", "in_force") and state.expires and _ended(state.expires, state.as_of):
-        state.status = "not_renewed" if state.renewal_refused else "expired"
-    return state
+def _calendar_status(state: AgreementState) -> str:
+    """The status once the calendar has had its say: an effective date reached, an end date passed.
+
+    Only ever applied to a copy of the fold's status: a later fact (a renewal)
+    may still move the end date."""
+    status = state.status
+    if status == "pending" and not _future(state.effective, state.as_of):
+        status = "in_force"
+    if status in ("pending", "in_force") and state.expires and _ended(state.expires, state.as_of):
+        status = "not_renewed" if state.renewal_refused else "expired"
+    return status
 
 
 def _future(day: str | None, as_of: AsOf) -> bool:

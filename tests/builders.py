@@ -85,3 +85,8 @@ def prepared(stream: str, *raw: dict[str, Any]) -> list[PreparedEvent]:
 def numbered_statements(count: int, label: str = "") -> list[dict[str, Any]]:
     """`count` distinct statements, quote i naming its index (and `label`)."""
     return [statement(f"Statement {label}{i}: the vote is due on June 20.") for i in range(count)]
+
+
+def fact(type_: str, occurred: str, **data: Any) -> dict[str, Any]:
+    """Any catalogue event with exactly the payload given, sourced to the seed article."""
+    return {"type": type_, "occurred": occurred, "data": data, "sources": [source()]}
