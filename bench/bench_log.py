@@ -33,7 +33,7 @@ PLAIN = """CREATE TABLE events (position INTEGER PRIMARY KEY, id TEXT NOT NULL, 
 SAME_SCHEMA = ", UNIQUE (id), UNIQUE (stream, version)"
 
 
-def _peak_mb() -> float:
+def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -69,7 +69,7 @@ def child_import(source: Path, workdir: Path) -> dict[str, Any]:
     checked = time.perf_counter()
     written = write_import(plan, store, recorded_by="bench")
     seconds = time.perf_counter() - started
-    peak = _peak_mb()
+    peak = peak_mb()
     verify_started = time.perf_counter()
     assert store.verify().ok
     verify_seconds = time.perf_counter() - verify_started
@@ -105,13 +105,12 @@ def child_export(workdir: Path) -> dict[str, Any]:
         count = export_ndjson(store, sink)
     seconds = time.perf_counter() - started
     store.close()
-    return {"exported": count, "export_rate": count / seconds, "export_peak_mb": _peak_mb()}
+    return {"exported": count, "export_rate": count / seconds, "export_peak_mb": peak_mb()}
 
 
-def _run_child(*args: str) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.bench_log", "--child", *args], capture_output=True, text=True, check=False
-    )
+def run_child(*args: str, module: str = "bench.bench_log") -> dict[str, Any]:
+    """Run `module --child args` in a fresh process (so its peak RSS is its own); return its JSON figures."""
+    result = subprocess.run([sys.executable, "-m", module, "--child", *args], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"benchmark child failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -131,9 +130,9 @@ def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
         workdir.mkdir(exist_ok=True)
         print(f"importing {size:,} events ...", file=sys.stderr)
         figures = {"size": size, "file_mb": source.stat().st_size / 2**20}
-        figures |= _run_child("import", str(source), str(workdir))
+        figures |= run_child("import", str(source), str(workdir))
         print(f"exporting {size:,} events ...", file=sys.stderr)
-        figures |= _run_child("export", str(workdir))
+        figures |= run_child("export", str(workdir))
         results.append(figures)
     return results
 

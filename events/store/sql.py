@@ -13,6 +13,7 @@ from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from events.amendments import AMENDMENT_TYPES, Amendable, check_amendments, follow
 from events.chain import ChainReport, ChainWalker, canonical_event, event_hash
 from events.envelope import GENESIS_HASH, AppendResult, EventEnvelope, ExpectedVersion, Head
 from events.errors import DuplicateEvent, EventStoreError, VersionConflict
@@ -119,6 +120,8 @@ class SqlEventStore(EventStore):
         # recorded_at never goes backwards along the log, even if the clock does.
         now = max(utc_now(), last_recorded)
         stored = {} if assume_new else self._stored(connection, [e.id for r in requests for e in r.events])
+        fresh = [r for r in requests if not any(e.id in stored for e in r.events)]
+        check_amendments(fresh, lambda ids: self._amendable(connection, ids))
         written: dict[str, tuple[str, int, int, PreparedEvent]] = {}  # ids new in this batch
         versions = self._versions(connection, list({r.stream for r in requests}))
         rows: list[tuple[Any, ...]] = []
@@ -169,6 +172,22 @@ class SqlEventStore(EventStore):
                     row.stream, row.version, row.position, (row.stream, row.type, row.occurred, row.data, row.sources, row.metadata)
                 )
         return found
+
+    def _amendable(self, connection: Connection, ids: list[str]) -> dict[str, Amendable]:
+        """The stored facts among `ids`, as the amendments in their streams have left them."""
+        facts: dict[str, Amendable] = {}
+        query = text("SELECT id, stream, type, data FROM events WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+        for start in range(0, len(ids), _ID_CHUNK):
+            for row in connection.execute(query, {"ids": ids[start : start + _ID_CHUNK]}):
+                facts[row.id] = Amendable(row.stream, row.type, orjson.loads(row.data))
+        streams = sorted({fact.stream for fact in facts.values()})
+        amendments = text(
+            "SELECT type, data FROM events WHERE stream IN :streams AND type IN :types ORDER BY position"
+        ).bindparams(bindparam("streams", expanding=True), bindparam("types", expanding=True))
+        for start in range(0, len(streams), _ID_CHUNK):
+            rows = connection.execute(amendments, {"streams": streams[start : start + _ID_CHUNK], "types": sorted(AMENDMENT_TYPES)})
+            follow(facts, ((row.type, row.data) for row in rows))
+        return facts
 
     def _versions(self, connection: Connection, streams: list[str]) -> dict[str, int]:
         query = text(
