@@ -173,6 +173,10 @@ class FactsProjection(SqlProjection):
 
     def fold(self, connection: Connection, events: Sequence[EventEnvelope]) -> None:
         pending = _Pending(connection)
+        in_batch = {event.id for event in events}
+        pending.look_up(
+            {e.data.get("target", "") for e in events if e.type in AMENDMENT_TYPES} - in_batch
+        )
         for event in events:
             if event.type in AMENDMENT_TYPES:
                 pending.amend(event)
@@ -185,8 +189,8 @@ class _Pending:
     """The new revisions of one batch, written with one statement per table when the batch ends.
 
     Revisions stay at hand until then, so an amendment of a fact from the same
-    batch changes them in memory; only amendments of older facts read the
-    table, and their closings are written with the rest.
+    batch changes them in memory; the open revisions of older facts that the
+    batch amends are read up front, and their closings written with the rest.
     """
 
     def __init__(self, connection: Connection) -> None:
@@ -194,7 +198,6 @@ class _Pending:
         self.mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         self.new: dict[tuple[int, int], Revision] = {}
         self.open: dict[str, Revision] = {}  # by event id: the latest revision, if still open
-        self.looked_up: set[str] = set()
         self.closings: list[tuple[str, int, int]] = []
         self.amendments: list[tuple[Any, ...]] = []
 
@@ -205,7 +208,7 @@ class _Pending:
     def amend(self, event: EventEnvelope) -> None:
         recorded = moment(event.recorded_at)
         target = event.data.get("target", "")
-        current = self.open.get(target) or self._stored(target)
+        current = self.open.get(target)
         applied = current is not None and current.stream == event.stream
         if current is not None and applied:
             # An imported log may carry moments out of order; a revision never ends before it starts.
@@ -224,30 +227,28 @@ class _Pending:
             event.data.get("reason", ""), int(applied),
         ))
 
-    def _stored(self, event_id: str) -> Revision | None:
-        """The open revision of a fact from an earlier batch, looked up once per batch."""
-        if event_id in self.looked_up:
-            return None
-        self.looked_up.add(event_id)
-        # The log's unique index finds the fact; the key of fact_revisions finds its open revision.
-        row = self.connection.execute(
+    def look_up(self, event_ids: set[str]) -> None:
+        """Fetch the open revisions of earlier batches' facts that this batch amends, in few queries."""
+        query = (
             select(*REVISION_COLUMNS)
             .select_from(with_log())
-            .where(events_table.c.id == event_id, fact_revisions.c.known_until.is_(None))
-        ).first()
-        if row is None:
-            return None
-        revision = Revision.from_row(row)
-        self.open[event_id] = revision
-        return revision
+            .where(events_table.c.id.in_(bindparam("ids", expanding=True)), fact_revisions.c.known_until.is_(None))
+        )
+        wanted = sorted(event_ids)
+        for start in range(0, len(wanted), 500):
+            for row in self.connection.execute(query, {"ids": wanted[start : start + 500]}):
+                revision = Revision.from_row(row)
+                self.open[revision.event_id] = revision
 
     def flush(self) -> None:
         subject_rows: list[tuple[Any, ...]] = []
         name_rows: list[tuple[Any, ...]] = []
         found_agreements: dict[str, tuple[Any, ...]] = {}
         for revision in self.new.values():
-            key = (revision.occurred_lower, revision.position, revision.revision, revision.type)
-            subject_rows.extend((subject, *key) for subject in subjects(revision))
+            subject_rows.extend(
+                (revision.position, revision.revision, subject, revision.occurred_lower, revision.type)
+                for subject in sorted(subjects(revision))
+            )
             agreement = agreement_of(revision)
             if agreement is not None and agreement not in found_agreements:
                 found_agreements[agreement] = (agreement, revision.position, revision.known_from)
@@ -265,7 +266,6 @@ class _Pending:
                 self.closings,
             )
         _insert(self.connection, fact_revisions, [r.row() for r in self.new.values()])
-        subject_rows.sort()  # in key order, each insert lands near the last one
         _insert(self.connection, fact_subjects, subject_rows)
         _insert(self.connection, entity_names, name_rows)
         _insert(self.connection, fact_amendments, self.amendments)

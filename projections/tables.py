@@ -63,16 +63,20 @@ class FactRevisionRow(SQLModel, table=True):
 class FactSubjectRow(SQLModel, table=True):
     """A fact revision concerns this entity or agreement (its stream, parties, speaker, host...).
 
-    Keyed by subject, then date, so one subject's timeline is a single ordered range.
+    Stored in the order facts are folded; the index by subject, then date, makes
+    one subject's timeline a single ordered range.
     """
 
     __tablename__ = "fact_subjects"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        Index("ix_fact_subjects_subject", "subject", "occurred_lower", "position", "revision"),
+        {"sqlite_with_rowid": False},
+    )
 
-    subject: str = Field(sa_column=Column(String(200), primary_key=True))
-    occurred_lower: str = Field(sa_column=Column(String(10), primary_key=True))
     position: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     revision: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    subject: str = Field(sa_column=Column(String(200), primary_key=True))
+    occurred_lower: str = Field(sa_column=Column(String(10), nullable=False))
     type: str = Field(sa_column=Column(String(64), nullable=False))
 
 
