@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
+
+import orjson
 
 ExpectedVersion = int | Literal["any", "no_stream"]
 """`any`, `no_stream` (the stream must not exist yet) or the stream's current last version."""
@@ -11,12 +13,14 @@ ExpectedVersion = int | Literal["any", "no_stream"]
 GENESIS_HASH = "0" * 64
 
 
-@dataclass(frozen=True, slots=True)
-class EventEnvelope:
+class EventEnvelope(NamedTuple):
     """One stored fact with its place in the log and in the hash chain.
 
     `occurred_lower` and `occurred_upper` are the calendar bounds of `occurred`
     (ISO dates); they are derived, so they are not part of the JSON envelope.
+    `data`, `sources` and `metadata` are kept as the canonical JSON text the
+    log stores and parsed on each access: a reader that folds a million events
+    pays only for the fields it looks at (keep the value if you need it twice).
     """
 
     position: int
@@ -29,11 +33,23 @@ class EventEnvelope:
     occurred_upper: str
     recorded_at: str
     recorded_by: str
-    data: dict[str, Any]
-    sources: list[dict[str, Any]]
-    metadata: dict[str, Any]
+    data_json: str
+    sources_json: str
+    metadata_json: str
     prev_hash: str
     hash: str
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return orjson.loads(self.data_json)  # type: ignore[no-any-return]
+
+    @property
+    def sources(self) -> list[dict[str, Any]]:
+        return orjson.loads(self.sources_json)  # type: ignore[no-any-return]
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return orjson.loads(self.metadata_json)  # type: ignore[no-any-return]
 
     def to_json(self) -> dict[str, Any]:
         """The envelope as the public JSON contract names its fields."""

@@ -44,7 +44,7 @@ _REFERENCES = {
 
 
 class Revision(NamedTuple):
-    """One revision of a fact with its data and sources parsed.
+    """One revision of a fact: its data parsed, its sources as JSON text until asked for.
 
     `fact_revisions` stores data and sources only for corrected revisions:
     revision 0 is the event as the log holds it, so its row points at the
@@ -64,19 +64,23 @@ class Revision(NamedTuple):
     known_until: str | None
     revised_by: str | None
     data: dict[str, Any]
-    sources: list[dict[str, Any]]
+    sources_json: str
+
+    @property
+    def sources(self) -> list[dict[str, Any]]:
+        return orjson.loads(self.sources_json)  # type: ignore[no-any-return]
 
     def row(self) -> tuple[Any, ...]:
         if self.revision == 0:
             return (*self[:12], None, None)
-        return (*self[:12], orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS).decode(), orjson.dumps(self.sources).decode())
+        return (*self[:12], orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS).decode(), self.sources_json)
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Revision:
         """From the columns of `REVISION_COLUMNS`: the row, then the log's data and sources."""
         data = row[12] if row[12] is not None else row[14]
         sources = row[13] if row[13] is not None else row[15]
-        return cls(*row[:12], orjson.loads(data), orjson.loads(sources))
+        return cls(*row[:12], orjson.loads(data), sources)
 
     def to_json(self) -> dict[str, Any]:
         """The fact as read models return it: the event's fields as of this revision, with provenance."""
@@ -119,26 +123,26 @@ def original(event: EventEnvelope) -> Revision:
     recorded = moment(event.recorded_at)
     return Revision(
         event.position, 0, event.id, event.stream, event.type, event.occurred, event.occurred_lower,
-        event.occurred_upper, recorded, recorded, None, None, event.data, event.sources,
+        event.occurred_upper, recorded, recorded, None, None, event.data, event.sources_json,
     )
 
 
 def corrected(current: Revision, fields: dict[str, Any], correction: EventEnvelope, known_from: str) -> Revision:
     """The next revision: `fields` replace payload fields (null removes one), `occurred` or `sources`."""
     data = dict(current.data)
-    occurred, lower, upper, sources = current.occurred, current.occurred_lower, current.occurred_upper, current.sources
+    occurred, lower, upper, sources = current.occurred, current.occurred_lower, current.occurred_upper, current.sources_json
     for name, value in fields.items():
         if name == "occurred" and isinstance(value, str):
             occurred, lower, upper = parse_edtf_date(value)
         elif name == "sources" and isinstance(value, list):
-            sources = value
+            sources = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
         elif value is None:
             data.pop(name, None)
         else:
             data[name] = value
     return current._replace(
         revision=current.revision + 1, occurred=occurred, occurred_lower=lower, occurred_upper=upper,
-        known_from=known_from, known_until=None, revised_by=correction.id, data=data, sources=sources,
+        known_from=known_from, known_until=None, revised_by=correction.id, data=data, sources_json=sources,
     )
 
 
@@ -207,7 +211,8 @@ class _Pending:
 
     def amend(self, event: EventEnvelope) -> None:
         recorded = moment(event.recorded_at)
-        target = event.data.get("target", "")
+        amendment = event.data
+        target = amendment.get("target", "")
         current = self.open.get(target)
         applied = current is not None and current.stream == event.stream
         if current is not None and applied:
@@ -219,12 +224,12 @@ class _Pending:
             else:
                 self.closings.append((until, current.position, current.revision))
             if event.type == "FactCorrected":
-                self.add(corrected(current, event.data["fields"], event, until))
-        fields = event.data.get("fields")
+                self.add(corrected(current, amendment["fields"], event, until))
+        fields = amendment.get("fields")
         self.amendments.append((
             event.position, event.id, target, event.type, recorded,
             None if fields is None else orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode(),
-            event.data.get("reason", ""), int(applied),
+            amendment.get("reason", ""), int(applied),
         ))
 
     def look_up(self, event_ids: set[str]) -> None:

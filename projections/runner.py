@@ -61,8 +61,9 @@ class Projection(ABC):
         """Drop all state and start again from position 0 at this code's version."""
 
     @abstractmethod
-    def apply(self, events: Sequence[EventEnvelope]) -> int:
-        """Fold the events beyond the checkpoint together with the new checkpoint; return it."""
+    def apply(self, events: Sequence[EventEnvelope], after: int) -> int:
+        """Fold `events` (every event of the log after position `after`, up to some point) beyond
+        the checkpoint, together with the new checkpoint; return the checkpoint."""
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -148,7 +149,7 @@ class SqlProjection(Projection):
             self.ensure_indexes()
             checkpoint(self.engine)
 
-    def apply(self, events: Sequence[EventEnvelope]) -> int:
+    def apply(self, events: Sequence[EventEnvelope], after: int) -> int:
         with write_transaction(self.engine) as connection:
             self._lock(connection)
             stored = self._stored(connection)
@@ -156,6 +157,8 @@ class SqlProjection(Projection):
                 raise ProjectionVersionChanged(
                     f"projection {self.name!r} is stored at version {stored and stored.version}, this code is {self.version}"
                 )
+            if stored.position < after:
+                return stored.position  # reset behind this runner's back: the events it needs come before these
             todo = [e for e in events if e.position > stored.position]
             if not todo:
                 return stored.position
@@ -215,7 +218,7 @@ class Runner:
                 break
             for projection in self.projections:
                 if events[-1].position > reached[projection.name]:
-                    reached[projection.name] = projection.apply(events)
+                    reached[projection.name] = projection.apply(events, low)
             read += len(events)
             head = max(head, events[-1].position)
             if progress is not None:

@@ -62,15 +62,3 @@ def timeline(
     total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = connection.execute(query.order_by(*order).limit(min(limit, MAX_LIMIT)).offset(offset))
     return TimelinePage(total, [Revision.from_row(row) for row in rows], as_of)
-
-
-def facts_about(connection: Connection, subject: str, as_of: AsOf) -> list[Revision]:
-    """Every visible fact concerning `subject`, in timeline order."""
-    r, s = fact_revisions.c, fact_subjects.c
-    query = (
-        select(*REVISION_COLUMNS)
-        .select_from(with_log(fact_subjects.join(fact_revisions, (s.position == r.position) & (s.revision == r.revision))))
-        .where(s.subject == subject, visible(as_of))
-        .order_by(s.occurred_lower, s.position)
-    )
-    return [Revision.from_row(row) for row in connection.execute(query)]

@@ -229,10 +229,10 @@ class SqlEventStore(EventStore):
 
     def read_stream(self, stream: str, from_version: int = 0, limit: int | None = None) -> Iterator[EventEnvelope]:
         rows = self._pages("stream = ? AND version >= ?", (stream, from_version), "version", limit)
-        return map(_envelope, rows)
+        return map(EventEnvelope._make, rows)
 
     def read_all(self, after: int = 0, limit: int | None = None) -> Iterator[EventEnvelope]:
-        return map(_envelope, self._pages("position > ?", (after,), "position", limit))
+        return map(EventEnvelope._make, self._pages("position > ?", (after,), "position", limit))
 
     def read_all_json(self, after: int = 0, limit: int | None = None) -> Iterator[bytes]:
         return map(_envelope_json, self._pages("position > ?", (after,), "position", limit))
@@ -301,10 +301,7 @@ def _retried(stream: str, events: Sequence[PreparedEvent], found: list[_Stored |
 
 
 def _envelope(row: Any) -> EventEnvelope:
-    return EventEnvelope(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
-        orjson.loads(row[10]), orjson.loads(row[11]), orjson.loads(row[12]), row[13], row[14],
-    )
+    return EventEnvelope._make(row)
 
 
 def _envelope_json(row: Any) -> bytes:
