@@ -66,6 +66,7 @@ class SqlEventStore(EventStore):
     def __init__(self, url: str, *, extra_migrations: Sequence[Path | str] = ()) -> None:
         self.engine = create_store_engine(url)
         self._bulk = False
+        self._committed: Callable[[], None] = lambda: None
         upgrade(self.engine, extra_migrations)
         self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join([self._mark] * len(ROW_COLUMNS))})"
@@ -89,7 +90,7 @@ class SqlEventStore(EventStore):
         try:
             with self.engine.connect().execution_options(**dialects.WRITE) as connection, connection.begin():
                 dialects.lock_appends(connection, bulk=self._bulk)
-                return self._apply(connection, requests, recorded_by, assume_new)
+                results = self._apply(connection, requests, recorded_by, assume_new)
         except IntegrityError as exc:
             if assume_new:
                 return self.append_batch(requests, recorded_by=recorded_by)
@@ -98,15 +99,20 @@ class SqlEventStore(EventStore):
             raise EventStoreError(f"the database refused the append: {exc.orig}") from exc
         except OperationalError as exc:
             raise EventStoreError(f"the database could not take the append: {exc.orig}") from exc
+        self._committed()
+        return results
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """Many appends in a row: defer SQLite's checkpoints to the end of the block."""
+        """Many appends in a row: SQLite checkpoints in the background, not at each commit."""
         self._bulk = True
         try:
-            yield
+            with dialects.background_checkpoints(self.engine) as committed:
+                self._committed = committed
+                yield
         finally:
             self._bulk = False
+            self._committed = lambda: None
             dialects.checkpoint(self.engine)
 
     def _apply(
