@@ -80,14 +80,16 @@ def canonical(value: Any) -> str:
 
 def _without_nulls(fields: dict[str, Any]) -> dict[str, Any]:
     """Leave out a model's unset optional fields; values inside free JSON are kept as sent."""
+    if None not in fields.values():  # the usual case, checked in C: no copy needed
+        return fields
     return {k: v for k, v in fields.items() if v is not None}
 
 
 def _payload(data: dict[str, Any]) -> dict[str, Any]:
-    data = _without_nulls(data)
-    if type(data.get("tally")) is dict:
-        data["tally"] = _without_nulls(data["tally"])
-    return data
+    tally = data.get("tally")
+    if type(tally) is dict:
+        data = {**data, "tally": _without_nulls(tally)}
+    return _without_nulls(data)
 
 
 def _event_problems(raw: Any, where: str = "") -> list[FieldProblem]:
