@@ -177,12 +177,18 @@ class SqlEventStore(EventStore):
         return found
 
     def _versions(self, connection: Connection, streams: list[str]) -> dict[str, int]:
-        query = text(
-            "SELECT stream, MAX(version) FROM events WHERE stream IN :streams GROUP BY stream"
-        ).bindparams(bindparam("streams", expanding=True))
+        # One index probe per stream for its last version. `MAX(version) ... WHERE stream IN (...)
+        # GROUP BY stream` reads every index entry of those streams instead: once per batch
+        # written, that grew with the log until it cost more than the insert.
         versions: dict[str, int] = {}
         for start in range(0, len(streams), _ID_CHUNK):
-            versions.update((s, v) for s, v in connection.execute(query, {"streams": streams[start : start + _ID_CHUNK]}))
+            chunk = streams[start : start + _ID_CHUNK]
+            wanted = ", ".join([f"({self._mark})"] * len(chunk))
+            query = (
+                f"WITH wanted(stream) AS (VALUES {wanted}) SELECT stream,"
+                " (SELECT MAX(version) FROM events WHERE events.stream = wanted.stream) FROM wanted"
+            )
+            versions.update((s, v) for s, v in connection.exec_driver_sql(query, tuple(chunk)) if v is not None)
         return versions
 
     # -- reading -----------------------------------------------------------
