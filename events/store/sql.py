@@ -129,16 +129,15 @@ class SqlEventStore(EventStore):
         versions = self._versions(connection, list({r.stream for r in requests}))
         rows: list[tuple[Any, ...]] = []
         results: list[AppendResult] = []
-        for request in requests:
-            stream, events = request.stream, request.events
-            if any(e.id in stored or e.id in written for e in events):
-                found = [stored.get(e.id) or _earlier(written.get(e.id)) for e in events]
+        for stream, expected, events in requests:
+            ids = [e.id for e in events]
+            if not (written.keys().isdisjoint(ids) and stored.keys().isdisjoint(ids)):
+                found = [stored.get(i) or _earlier(written.get(i)) for i in ids]
                 results.append(_retried(stream, events, found))
                 continue
             actual = versions.get(stream)
-            check_expected(stream, request.expected_version, actual)
+            check_expected(stream, expected, actual)
             first = 0 if actual is None else actual + 1
-            positions = []
             for version, event in enumerate(events, start=first):
                 position += 1
                 recorded = event.recorded_at or now
@@ -155,10 +154,10 @@ class SqlEventStore(EventStore):
                     event.occurred_upper, recorded, by, event.data, event.sources, event.metadata, prev_hash, digest,
                 ))
                 written[event.id] = (stream, version, position, event)
-                positions.append(position)
                 prev_hash = digest
             versions[stream] = first + len(events) - 1
-            results.append(AppendResult(stream, first, versions[stream], positions, [e.id for e in events]))
+            positions = list(range(position - len(events) + 1, position + 1))
+            results.append(AppendResult(stream, first, versions[stream], positions, ids))
         if rows:
             connection.exec_driver_sql(self._insert, rows)
             dialects.notify_appended(connection, position)
