@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import multiprocessing
 import os
 import tempfile
@@ -34,7 +35,7 @@ ENVELOPE_KEYS = frozenset(
     {"id", "position", "stream", "version", "type", "occurred", "recorded_at", "recorded_by",
      "data", "sources", "metadata", "prev_hash", "hash"}
 )
-_CHUNK = 1000  # lines parsed per task, and checked together against the log
+_BLOCK = 2**20  # bytes of input (in whole lines) parsed per task, and checked together against the log
 MAX_REPORTED = 100
 HELD_BYTES = 32 * 2**20  # serialised requests kept in memory for writing; the rest is spooled to disk
 PARALLEL_FROM_BYTES = 8 * 2**20
@@ -154,12 +155,19 @@ def _digest(content: tuple[str, ...]) -> bytes:
     return hashlib.sha256("\x1f".join(content).encode()).digest()
 
 
-def _parse_chunk(lines: list[tuple[int, bytes]]) -> _ParsedChunk:
-    """Parse and validate a run of lines; picklable, so worker processes can share the work."""
+def _parse_block(block: tuple[int, bytes]) -> _ParsedChunk:
+    """Parse and validate a block of whole lines, given with the number of its first line.
+
+    Picklable, so worker processes can share the work; a block is one bytes
+    object, which costs next to nothing to send.
+    """
+    first, lines = block
     checked: list[Checked] = []
     requests: list[tuple[str, ExpectedVersion, list[tuple[Any, ...]]]] = []
     errors: list[LineError] = []
-    for number, raw in lines:
+    for number, raw in enumerate(io.BytesIO(lines), start=first):  # split as iterating the file would
+        if not raw.strip():
+            continue
         try:
             request = parse_line(raw)
         except InvalidEvent as exc:
@@ -223,18 +231,15 @@ def _content(envelope: Any) -> tuple[str, ...]:
     )
 
 
-def _chunks(source: IO[bytes], counter: list[int]) -> Iterator[list[tuple[int, bytes]]]:
-    chunk: list[tuple[int, bytes]] = []
-    for number, raw in enumerate(source, start=1):
-        counter[0] = number
-        counter[1] += len(raw)
-        if raw.strip():
-            chunk.append((number, raw))
-            if len(chunk) >= _CHUNK:
-                yield chunk
-                chunk = []
-    if chunk:
-        yield chunk
+def _blocks(source: IO[bytes], counter: list[int]) -> Iterator[tuple[int, bytes]]:
+    """The input in blocks of whole lines, each with the number of its first line; `counter` keeps (lines, bytes) read."""
+    while block := source.read(_BLOCK):
+        if not block.endswith(b"\n"):
+            block += source.readline()
+        first = counter[0] + 1
+        counter[0] += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        counter[1] += len(block)
+        yield first, block
 
 
 @contextmanager
@@ -276,7 +281,8 @@ def plan_import(
     with _no_cycle_collection():
         pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
         try:
-            parsed_chunks = pool.imap(_parse_chunk, _chunks(source, counter)) if pool else map(_parse_chunk, _chunks(source, counter))
+            blocks = _blocks(source, counter)
+            parsed_chunks = pool.imap(_parse_block, blocks) if pool else map(_parse_block, blocks)
             for chunk in parsed_chunks:
                 for error in chunk.errors:
                     plan.reject(error)
