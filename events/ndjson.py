@@ -138,7 +138,7 @@ class _ParsedChunk(NamedTuple):
 
     The prepared requests, nearly all of the bytes, travel as one JSON array
     that is held or spooled as it is: cheap to send between processes, and
-    never unpacked until it is written.
+    unpacked only to be written (or, rarely, to leave out lines already stored).
     """
 
     lines: list[Checked]  # the valid lines
@@ -243,6 +243,20 @@ def _blocks(source: IO[bytes], counter: list[int]) -> Iterator[tuple[int, bytes]
 
 
 @contextmanager
+def _parsed(source: IO[bytes], counter: list[int], workers: int) -> Iterator[Iterator[_ParsedChunk]]:
+    """The input's blocks parsed and validated, in order: by `workers` processes, or in this one."""
+    blocks = _blocks(source, counter)
+    if workers <= 1:
+        yield map(_parse_block, blocks)
+        return
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        yield pool.imap(_parse_block, blocks)
+    finally:
+        pool.terminate()
+
+
+@contextmanager
 def _no_cycle_collection() -> Iterator[None]:
     """Pause Python's cycle collector, which otherwise walks every request held so far again and again.
 
@@ -278,25 +292,19 @@ def plan_import(
     plan = ImportPlan()
     simulation = _Simulation(store)
     counter = [0, 0]  # lines read, bytes read
-    with _no_cycle_collection():
-        pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
-        try:
-            blocks = _blocks(source, counter)
-            parsed_chunks = pool.imap(_parse_block, blocks) if pool else map(_parse_block, blocks)
-            for chunk in parsed_chunks:
-                for error in chunk.errors:
-                    plan.reject(error)
-                plan.events += sum(len(line[3]) for line in chunk.lines)
-                fresh = simulation.check(chunk.lines, plan)
-                if fresh and not plan.bad_lines:
-                    plan.keep(_only(chunk.requests, fresh, len(chunk.lines)))
-                    plan.new_requests += len(fresh)
-                    plan.new_events += sum(len(chunk.lines[i][3]) for i in fresh)
-                if progress is not None:
-                    progress(counter[1])
-        finally:
-            if pool is not None:
-                pool.terminate()
+    # The collector is paused before the workers fork, so that they run without it too.
+    with _no_cycle_collection(), _parsed(source, counter, workers) as chunks:
+        for chunk in chunks:
+            for error in chunk.errors:
+                plan.reject(error)
+            plan.events += sum(len(line[3]) for line in chunk.lines)
+            fresh = simulation.check(chunk.lines, plan)
+            if fresh and not plan.bad_lines:
+                plan.keep(_only(chunk.requests, fresh, len(chunk.lines)))
+                plan.new_requests += len(fresh)
+                plan.new_events += sum(len(chunk.lines[i][3]) for i in fresh)
+            if progress is not None:
+                progress(counter[1])
     plan.lines = counter[0]
     if plan.bad_lines:
         plan.spool.close()
