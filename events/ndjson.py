@@ -11,12 +11,16 @@ and writes the rest.
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import io
 import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import orjson
 
@@ -31,9 +35,9 @@ ENVELOPE_KEYS = frozenset(
     {"id", "position", "stream", "version", "type", "occurred", "recorded_at", "recorded_by",
      "data", "sources", "metadata", "prev_hash", "hash"}
 )
-_CHUNK = 1000  # lines parsed per task, and checked together against the log
+_BLOCK = 2**20  # bytes of input (in whole lines) parsed per task, and checked together against the log
 MAX_REPORTED = 100
-HELD_BYTES = 32 * 2**20  # input whose prepared requests stay in memory; the rest is spooled to disk
+HELD_BYTES = 32 * 2**20  # serialised requests kept in memory for writing; the rest is spooled to disk
 PARALLEL_FROM_BYTES = 8 * 2**20
 
 Progress = Callable[[int], None]
@@ -67,25 +71,25 @@ class ImportPlan:
     events: int = 0
     new_events: int = 0
     new_requests: int = 0
-    held: list[list[Any]] = field(default_factory=list)
+    held: list[bytes] = field(default_factory=list)
     held_bytes: int = 0
     spool: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile(prefix="accord-import-"))
     errors: list[LineError] = field(default_factory=list)
     bad_lines: int = 0
 
-    def keep(self, requests: list[Any], size: int) -> None:
-        """Keep checked requests for writing: in memory while they fit the budget, then on disk."""
-        if self.held_bytes + size <= HELD_BYTES and self.spool.tell() == 0:
+    def keep(self, requests: bytes) -> None:
+        """Keep checked requests, serialised, for writing: in memory while they fit the budget, then on disk."""
+        if self.held_bytes + len(requests) <= HELD_BYTES and self.spool.tell() == 0:
             self.held.append(requests)
-            self.held_bytes += size
+            self.held_bytes += len(requests)
         else:
-            self.spool.write(orjson.dumps(requests))
+            self.spool.write(requests)
             self.spool.write(b"\n")
 
     def chunks(self) -> Iterator[list[PreparedRequest]]:
         """The kept requests in input order."""
         for requests in self.held:
-            yield _prepared_requests(requests)
+            yield _prepared_requests(orjson.loads(requests))
         self.held = []
         self.spool.seek(0)
         for line in self.spool:
@@ -124,29 +128,56 @@ def parse_line(raw: bytes) -> PreparedRequest:
     )
 
 
-# A parsed line as it travels between processes and through the spool:
-# (line number, stream, expected_version, [plain PreparedEvent tuples]).
-Parsed = tuple[int, str, ExpectedVersion, list[tuple[Any, ...]]]
-_ID, _TYPE, _OCCURRED, _DATA, _SOURCES, _METADATA = 0, 1, 2, 5, 6, 7
+# What checking a valid line against the log needs:
+# (line number, stream, expected_version, [(event id, digest of its content), ...]).
+Checked = tuple[int, str, ExpectedVersion, list[tuple[str, bytes]]]
 
 
-def _content_hash(stream: str, event: tuple[Any, ...]) -> int:
-    return hash((stream, event[_TYPE], event[_OCCURRED], event[_DATA], event[_SOURCES], event[_METADATA]))
+class _ParsedChunk(NamedTuple):
+    """A run of lines parsed and validated, as it comes back from a worker process.
+
+    The prepared requests, nearly all of the bytes, travel as one JSON array
+    that is held or spooled as it is: cheap to send between processes, and
+    unpacked only to be written (or, rarely, to leave out lines already stored).
+    """
+
+    lines: list[Checked]  # the valid lines
+    requests: bytes  # their prepared requests, in the same order
+    errors: list[LineError]
 
 
-def _parse_chunk(lines: list[tuple[int, bytes]]) -> tuple[list[Parsed], list[LineError]]:
-    """Parse and validate a run of lines; picklable, so worker processes can share the work."""
-    parsed: list[Parsed] = []
+def _digest(content: tuple[str, ...]) -> bytes:
+    """What must be identical for a re-append of an id to count as a retry, in a few bytes.
+
+    The parts are joined with a control character that their canonical forms
+    never hold unescaped.
+    """
+    return hashlib.sha256("\x1f".join(content).encode()).digest()
+
+
+def _parse_block(block: tuple[int, bytes]) -> _ParsedChunk:
+    """Parse and validate a block of whole lines, given with the number of its first line.
+
+    Picklable, so worker processes can share the work; a block is one bytes
+    object, which costs next to nothing to send.
+    """
+    first, lines = block
+    checked: list[Checked] = []
+    requests: list[tuple[str, ExpectedVersion, list[tuple[Any, ...]]]] = []
     errors: list[LineError] = []
-    for number, raw in lines:
+    for number, raw in enumerate(io.BytesIO(lines), start=first):  # split as iterating the file would
+        if not raw.strip():
+            continue
         try:
             request = parse_line(raw)
         except InvalidEvent as exc:
             errors.append(LineError(number, str(exc)))
             continue
-        # Slicing turns the named tuples into plain ones: cheaper to pickle, and orjson writes them as arrays.
-        parsed.append((number, request.stream, request.expected_version, [e[:] for e in request.events]))
-    return parsed, errors
+        stream, expected, events = request
+        checked.append((number, stream, expected, [(e.id, _digest(e.content(stream))) for e in events]))
+        # Slicing turns the named tuples into plain ones, which orjson writes as arrays.
+        requests.append((stream, expected, [e[:] for e in events]))
+    return _ParsedChunk(checked, orjson.dumps(requests), errors)
 
 
 class _Simulation:
@@ -155,42 +186,41 @@ class _Simulation:
     def __init__(self, store: EventStore) -> None:
         self.store = store
         self.versions: dict[str, int | None] = {}
-        self.seen: dict[str, int] = {}  # id -> hash of its content, for ids new in this input
+        self.seen: dict[str, bytes] = {}  # id -> digest of its content, for ids new in this input
 
-    def check(self, chunk: list[Parsed], plan: ImportPlan) -> list[Parsed]:
-        """Check a chunk of parsed lines in order against the log; return those that will write."""
-        ids = [e[_ID] for _, _, _, events in chunk for e in events if e[_ID] not in self.seen]
-        stored = {i: hash(_content(env)) for i, env in self.store.find_ids(ids).items()} if ids else {}
-        unknown = list({stream for _, stream, _, _ in chunk if stream not in self.versions})
+    def check(self, lines: list[Checked], plan: ImportPlan) -> list[int]:
+        """Check a chunk's valid lines in order against the log; return the indexes of those that will write."""
+        ids = [i for _, _, _, events in lines for i, _ in events if i not in self.seen]
+        stored = {i: _digest(_content(env)) for i, env in self.store.find_ids(ids).items()} if ids else {}
+        unknown = list({stream for _, stream, _, _ in lines if stream not in self.versions})
         if unknown:
             known = self.store.stream_versions(unknown)
             self.versions.update({s: known.get(s) for s in unknown})
         fresh = []
-        for line in chunk:
+        for index, line in enumerate(lines):
             try:
                 if self._check(line, stored):
-                    fresh.append(line)
+                    fresh.append(index)
             except (InvalidEvent, VersionConflict) as exc:
                 plan.reject(LineError(line[0], str(exc)))
         return fresh
 
-    def _check(self, line: Parsed, stored: dict[str, int]) -> bool:
+    def _check(self, line: Checked, stored: dict[str, bytes]) -> bool:
         _, stream, expected, events = line
-        found = [stored.get(e[_ID], self.seen.get(e[_ID])) for e in events]
+        found = [stored.get(i, self.seen.get(i)) for i, _ in events]
         if any(f is not None for f in found):
-            for event, original in zip(events, found, strict=True):
+            for (event_id, digest), original in zip(events, found, strict=True):
                 if original is None:
                     raise InvalidEvent.single(
                         "events", "mixes ids that are already stored with new ones; a retry must repeat its batch"
                     )
-                if original != _content_hash(stream, event):
-                    raise InvalidEvent.single("id", f"{event[_ID]} is already stored with other content")
+                if original != digest:
+                    raise InvalidEvent.single("id", f"{event_id} is already stored with other content")
             return False
         actual = self.versions[stream]
         check_expected(stream, expected, actual)
         self.versions[stream] = (-1 if actual is None else actual) + len(events)
-        for event in events:
-            self.seen[event[_ID]] = _content_hash(stream, event)
+        self.seen.update(events)
         return True
 
 
@@ -201,18 +231,47 @@ def _content(envelope: Any) -> tuple[str, ...]:
     )
 
 
-def _chunks(source: IO[bytes], counter: list[int]) -> Iterator[list[tuple[int, bytes]]]:
-    chunk: list[tuple[int, bytes]] = []
-    for number, raw in enumerate(source, start=1):
-        counter[0] = number
-        counter[1] += len(raw)
-        if raw.strip():
-            chunk.append((number, raw))
-            if len(chunk) >= _CHUNK:
-                yield chunk
-                chunk = []
-    if chunk:
-        yield chunk
+def _blocks(source: IO[bytes], counter: list[int]) -> Iterator[tuple[int, bytes]]:
+    """The input in blocks of whole lines, each with the number of its first line; `counter` keeps (lines, bytes) read."""
+    while block := source.read(_BLOCK):
+        if not block.endswith(b"\n"):
+            block += source.readline()
+        first = counter[0] + 1
+        counter[0] += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        counter[1] += len(block)
+        yield first, block
+
+
+@contextmanager
+def _parsed(source: IO[bytes], counter: list[int], workers: int) -> Iterator[Iterator[_ParsedChunk]]:
+    """The input's blocks parsed and validated, in order: by `workers` processes, or in this one."""
+    blocks = _blocks(source, counter)
+    if workers <= 1:
+        yield map(_parse_block, blocks)
+        return
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        yield pool.imap(_parse_block, blocks)
+    finally:
+        pool.terminate()
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector, which otherwise walks every request held so far again and again.
+
+    An import keeps hundreds of thousands of containers alive and allocates
+    millions more; the collections that triggers cost as much as the
+    validation. What an import builds forms no reference cycles, so there is
+    nothing for the collector to find until the import is over.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def workers_for(size: int | None) -> int:
@@ -233,30 +292,32 @@ def plan_import(
     plan = ImportPlan()
     simulation = _Simulation(store)
     counter = [0, 0]  # lines read, bytes read
-    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
-    try:
-        parsed_chunks = pool.imap(_parse_chunk, _chunks(source, counter)) if pool else map(_parse_chunk, _chunks(source, counter))
-        read = 0
-        for parsed, errors in parsed_chunks:
-            for error in errors:
+    # The collector is paused before the workers fork, so that they run without it too.
+    with _no_cycle_collection(), _parsed(source, counter, workers) as chunks:
+        for chunk in chunks:
+            for error in chunk.errors:
                 plan.reject(error)
-            plan.events += sum(len(line[3]) for line in parsed)
-            fresh = simulation.check(parsed, plan)
+            plan.events += sum(len(line[3]) for line in chunk.lines)
+            fresh = simulation.check(chunk.lines, plan)
             if fresh and not plan.bad_lines:
-                plan.keep([line[1:] for line in fresh], counter[1] - read)
+                plan.keep(_only(chunk.requests, fresh, len(chunk.lines)))
                 plan.new_requests += len(fresh)
-                plan.new_events += sum(len(line[3]) for line in fresh)
-            read = counter[1]
+                plan.new_events += sum(len(chunk.lines[i][3]) for i in fresh)
             if progress is not None:
-                progress(read)
-    finally:
-        if pool is not None:
-            pool.terminate()
+                progress(counter[1])
     plan.lines = counter[0]
     if plan.bad_lines:
         plan.spool.close()
         raise ImportRejected(plan.errors, plan.bad_lines)
     return plan
+
+
+def _only(requests: bytes, indexes: list[int], count: int) -> bytes:
+    """Of a chunk's `count` serialised requests, those at `indexes`: all of them unless some are already stored."""
+    if len(indexes) == count:
+        return requests
+    every = orjson.loads(requests)
+    return orjson.dumps([every[i] for i in indexes])
 
 
 def write_import(
@@ -277,7 +338,7 @@ def write_import(
         if progress is not None:
             progress(written)
 
-    with plan.spool, store.bulk():
+    with plan.spool, store.bulk(), _no_cycle_collection():
         for requests in plan.chunks():
             for request in requests:
                 batch.append(request)

@@ -67,6 +67,7 @@ class SqlEventStore(EventStore):
     def __init__(self, url: str, *, extra_migrations: Sequence[Path | str] = ()) -> None:
         self.engine = create_store_engine(url)
         self._bulk = False
+        self._committed: Callable[[], None] = lambda: None
         upgrade(self.engine, extra_migrations)
         self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._insert = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join([self._mark] * len(ROW_COLUMNS))})"
@@ -90,7 +91,7 @@ class SqlEventStore(EventStore):
         try:
             with self.engine.connect().execution_options(**dialects.WRITE) as connection, connection.begin():
                 dialects.lock_appends(connection, bulk=self._bulk)
-                return self._apply(connection, requests, recorded_by, assume_new)
+                results = self._apply(connection, requests, recorded_by, assume_new)
         except IntegrityError as exc:
             if assume_new:
                 return self.append_batch(requests, recorded_by=recorded_by)
@@ -99,15 +100,20 @@ class SqlEventStore(EventStore):
             raise EventStoreError(f"the database refused the append: {exc.orig}") from exc
         except OperationalError as exc:
             raise EventStoreError(f"the database could not take the append: {exc.orig}") from exc
+        self._committed()
+        return results
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """Many appends in a row: defer SQLite's checkpoints to the end of the block."""
+        """Many appends in a row: SQLite checkpoints in the background, not at each commit."""
         self._bulk = True
         try:
-            yield
+            with dialects.background_checkpoints(self.engine) as committed:
+                self._committed = committed
+                yield
         finally:
             self._bulk = False
+            self._committed = lambda: None
             dialects.checkpoint(self.engine)
 
     def _apply(
@@ -126,16 +132,15 @@ class SqlEventStore(EventStore):
         versions = self._versions(connection, list({r.stream for r in requests}))
         rows: list[tuple[Any, ...]] = []
         results: list[AppendResult] = []
-        for request in requests:
-            stream, events = request.stream, request.events
-            if any(e.id in stored or e.id in written for e in events):
-                found = [stored.get(e.id) or _earlier(written.get(e.id)) for e in events]
+        for stream, expected, events in requests:
+            ids = [e.id for e in events]
+            if not (written.keys().isdisjoint(ids) and stored.keys().isdisjoint(ids)):
+                found = [stored.get(i) or _earlier(written.get(i)) for i in ids]
                 results.append(_retried(stream, events, found))
                 continue
             actual = versions.get(stream)
-            check_expected(stream, request.expected_version, actual)
+            check_expected(stream, expected, actual)
             first = 0 if actual is None else actual + 1
-            positions = []
             for version, event in enumerate(events, start=first):
                 position += 1
                 recorded = event.recorded_at or now
@@ -152,10 +157,10 @@ class SqlEventStore(EventStore):
                     event.occurred_upper, recorded, by, event.data, event.sources, event.metadata, prev_hash, digest,
                 ))
                 written[event.id] = (stream, version, position, event)
-                positions.append(position)
                 prev_hash = digest
             versions[stream] = first + len(events) - 1
-            results.append(AppendResult(stream, first, versions[stream], positions, [e.id for e in events]))
+            positions = list(range(position - len(events) + 1, position + 1))
+            results.append(AppendResult(stream, first, versions[stream], positions, ids))
         if rows:
             connection.exec_driver_sql(self._insert, rows)
             dialects.notify_appended(connection, position)
@@ -190,12 +195,18 @@ class SqlEventStore(EventStore):
         return facts
 
     def _versions(self, connection: Connection, streams: list[str]) -> dict[str, int]:
-        query = text(
-            "SELECT stream, MAX(version) FROM events WHERE stream IN :streams GROUP BY stream"
-        ).bindparams(bindparam("streams", expanding=True))
+        # One index probe per stream for its last version. `MAX(version) ... WHERE stream IN (...)
+        # GROUP BY stream` reads every index entry of those streams instead: once per batch
+        # written, that grew with the log until it cost more than the insert.
         versions: dict[str, int] = {}
         for start in range(0, len(streams), _ID_CHUNK):
-            versions.update((s, v) for s, v in connection.execute(query, {"streams": streams[start : start + _ID_CHUNK]}))
+            chunk = streams[start : start + _ID_CHUNK]
+            wanted = ", ".join([f"({self._mark})"] * len(chunk))
+            query = (
+                f"WITH wanted(stream) AS (VALUES {wanted}) SELECT stream,"
+                " (SELECT MAX(version) FROM events WHERE events.stream = wanted.stream) FROM wanted"
+            )
+            versions.update((s, v) for s, v in connection.exec_driver_sql(query, tuple(chunk)) if v is not None)
         return versions
 
     # -- reading -----------------------------------------------------------
@@ -204,8 +215,7 @@ class SqlEventStore(EventStore):
         """Rows in `order`, one short read per page, so memory stays flat and no reader holds a snapshot open.
 
         `where` marks its parameters with `?`: the last one is the keyset cursor,
-        which each page moves on. Pages go through the driver's own cursor,
-        which yields plain tuples, the cheapest rows there are.
+        which each page moves on.
         """
         remaining = limit
         query = f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT ?".replace("?", self._mark)
@@ -213,19 +223,23 @@ class SqlEventStore(EventStore):
         args = list(first)
         while remaining is None or remaining > 0:
             size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
-            with self.engine.connect() as connection:
-                cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    cursor.execute(query, (*args, size))
-                    rows = cursor.fetchall()
-                finally:
-                    cursor.close()
+            rows = self._fetch(query, (*args, size))
             yield from rows
             if len(rows) < size:
                 return
             args[-1] = rows[-1][key] + (1 if order == "version" else 0)
             if remaining is not None:
                 remaining -= len(rows)
+
+    def _fetch(self, query: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """All rows of one query, through the driver's own cursor, which yields plain tuples, the cheapest rows there are."""
+        with self.engine.connect() as connection:
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(query, args)
+                return cursor.fetchall()  # type: ignore[no-any-return]
+            finally:
+                cursor.close()
 
     def read_stream(self, stream: str, from_version: int = 0, limit: int | None = None) -> Iterator[EventEnvelope]:
         rows = self._pages("stream = ? AND version >= ?", (stream, from_version), "version", limit)
@@ -243,12 +257,12 @@ class SqlEventStore(EventStore):
         return _envelope(row) if row else None
 
     def find_ids(self, ids: Sequence[str]) -> dict[str, EventEnvelope]:
-        query = text(f"SELECT {_COLUMNS} FROM events WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+        # An import asks this of every id it reads, nearly always to hear "none", so skip SQLAlchemy's statement layer.
         found: dict[str, EventEnvelope] = {}
-        with self.engine.connect() as connection:
-            for start in range(0, len(ids), _ID_CHUNK):
-                for row in connection.execute(query, {"ids": list(ids[start : start + _ID_CHUNK])}):
-                    found[row.id] = _envelope(row)
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            query = f"SELECT {_COLUMNS} FROM events WHERE id IN ({', '.join([self._mark] * len(chunk))})"
+            found.update((row[1], _envelope(row)) for row in self._fetch(query, chunk))
         return found
 
     def stream_version(self, stream: str) -> int | None:
