@@ -54,35 +54,51 @@ def follow(facts: dict[str, Amendable], amendments: Iterable[tuple[str, str]]) -
     return facts
 
 
-def check_amendments(requests: Sequence[PreparedRequest], lookup: Lookup) -> None:
-    """Raise InvalidEvent for the first amendment in `requests` that cannot apply to its target."""
-    targets = {
+def amendment_targets(requests: Iterable[PreparedRequest]) -> set[str]:
+    """The ids that the corrections and retractions in `requests` amend."""
+    return {
         orjson.loads(event.data)["target"]
         for request in requests
         for event in request.events
         if event.type in AMENDMENT_TYPES
     }
-    if not targets:
-        return
-    facts = lookup(sorted(targets))
-    for request in requests:
+
+
+class AmendmentCheck:
+    """Checks the amendments of a run of append requests, fed in order, against the log and each other."""
+
+    def __init__(self, targets: set[str], lookup: Lookup) -> None:
+        self.targets = targets
+        self.facts = lookup(sorted(targets)) if targets else {}
+
+    def check(self, request: PreparedRequest) -> None:
+        """Raise InvalidEvent if an amendment in `request` cannot apply to its target; else take it in."""
         for index, event in enumerate(request.events):
             if event.type not in AMENDMENT_TYPES:
-                if event.id in targets:
-                    facts[event.id] = Amendable(request.stream, event.type, orjson.loads(event.data))
+                if event.id in self.targets:
+                    self.facts[event.id] = Amendable(request.stream, event.type, orjson.loads(event.data))
                 continue
             data = orjson.loads(event.data)
             where = f"events[{index}].data"
-            fact = facts.get(data["target"])
+            fact = self.facts.get(data["target"])
             reason = _refusal(fact, request.stream, data["target"])
             if reason is not None:
                 raise InvalidEvent.single(f"{where}.target", reason)
             assert fact is not None
             if event.type == "FactRetracted":
-                facts[data["target"]] = fact._replace(retracted=True)
+                self.facts[data["target"]] = fact._replace(retracted=True)
             else:
                 _check_correction(fact, data["fields"], f"{where}.fields")
-                facts[data["target"]] = fact._replace(data=_merged(fact.data, data["fields"]))
+                self.facts[data["target"]] = fact._replace(data=_merged(fact.data, data["fields"]))
+
+
+def check_amendments(requests: Sequence[PreparedRequest], lookup: Lookup) -> None:
+    """Raise InvalidEvent for the first amendment in `requests` that cannot apply to its target."""
+    targets = amendment_targets(requests)
+    if targets:
+        check = AmendmentCheck(targets, lookup)
+        for request in requests:
+            check.check(request)
 
 
 def _refusal(fact: Amendable | None, stream: str, target: str) -> str | None:

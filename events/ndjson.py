@@ -17,6 +17,7 @@ import io
 import multiprocessing
 import os
 import tempfile
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import IO, Any, NamedTuple
 
 import orjson
 
+from events.amendments import AMENDMENT_TYPES, AmendmentCheck
 from events.envelope import ExpectedVersion
 from events.errors import EventStoreError, InvalidEvent, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest, canonical, prepare_envelope, prepare_request_json
@@ -76,6 +78,8 @@ class ImportPlan:
     spool: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile(prefix="accord-import-"))
     errors: list[LineError] = field(default_factory=list)
     bad_lines: int = 0
+    line_numbers: array[int] = field(default_factory=lambda: array("L"))  # of each kept request
+    targets: set[str] = field(default_factory=set)  # ids that kept corrections and retractions amend
 
     def keep(self, requests: bytes) -> None:
         """Keep checked requests, serialised, for writing: in memory while they fit the budget, then on disk."""
@@ -86,11 +90,12 @@ class ImportPlan:
             self.spool.write(requests)
             self.spool.write(b"\n")
 
-    def chunks(self) -> Iterator[list[PreparedRequest]]:
-        """The kept requests in input order."""
+    def chunks(self, *, release: bool = True) -> Iterator[list[PreparedRequest]]:
+        """The kept requests in input order; with `release`, each held chunk is let go once read."""
         for requests in self.held:
             yield _prepared_requests(orjson.loads(requests))
-        self.held = []
+        if release:
+            self.held = []
         self.spool.seek(0)
         for line in self.spool:
             yield _prepared_requests(orjson.loads(line))
@@ -144,6 +149,7 @@ class _ParsedChunk(NamedTuple):
     lines: list[Checked]  # the valid lines
     requests: bytes  # their prepared requests, in the same order
     errors: list[LineError]
+    targets: list[str]  # the ids their corrections and retractions amend
 
 
 def _digest(content: tuple[str, ...]) -> bytes:
@@ -165,6 +171,7 @@ def _parse_block(block: tuple[int, bytes]) -> _ParsedChunk:
     checked: list[Checked] = []
     requests: list[tuple[str, ExpectedVersion, list[tuple[Any, ...]]]] = []
     errors: list[LineError] = []
+    targets: list[str] = []
     for number, raw in enumerate(io.BytesIO(lines), start=first):  # split as iterating the file would
         if not raw.strip():
             continue
@@ -177,7 +184,8 @@ def _parse_block(block: tuple[int, bytes]) -> _ParsedChunk:
         checked.append((number, stream, expected, [(e.id, _digest(e.content(stream))) for e in events]))
         # Slicing turns the named tuples into plain ones, which orjson writes as arrays.
         requests.append((stream, expected, [e[:] for e in events]))
-    return _ParsedChunk(checked, orjson.dumps(requests), errors)
+        targets.extend(orjson.loads(e.data)["target"] for e in events if e.type in AMENDMENT_TYPES)
+    return _ParsedChunk(checked, orjson.dumps(requests), errors, targets)
 
 
 class _Simulation:
@@ -301,15 +309,34 @@ def plan_import(
             fresh = simulation.check(chunk.lines, plan)
             if fresh and not plan.bad_lines:
                 plan.keep(_only(chunk.requests, fresh, len(chunk.lines)))
+                plan.line_numbers.extend(chunk.lines[i][0] for i in fresh)
+                plan.targets.update(chunk.targets)
                 plan.new_requests += len(fresh)
                 plan.new_events += sum(len(chunk.lines[i][3]) for i in fresh)
             if progress is not None:
                 progress(counter[1])
     plan.lines = counter[0]
+    if plan.targets and not plan.bad_lines:
+        _check_amendments(plan, store)
     if plan.bad_lines:
         plan.spool.close()
         raise ImportRejected(plan.errors, plan.bad_lines)
     return plan
+
+
+def _check_amendments(plan: ImportPlan, store: EventStore) -> None:
+    """Check every kept correction and retraction against its target, in input order, before a byte is written.
+
+    A second read of the kept requests, made only when the input amends something:
+    a target may be in the log or on any earlier line.
+    """
+    check = AmendmentCheck(plan.targets, store.amendable)
+    requests = (request for chunk in plan.chunks(release=False) for request in chunk)
+    for number, request in zip(plan.line_numbers, requests, strict=True):
+        try:
+            check.check(request)
+        except InvalidEvent as exc:
+            plan.reject(LineError(number, str(exc)))
 
 
 def _only(requests: bytes, indexes: list[int], count: int) -> bytes:

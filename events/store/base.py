@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 
+from events.amendments import Amendable
 from events.chain import ChainReport
 from events.envelope import AppendResult, EventEnvelope, ExpectedVersion, Head
 from events.prepare import PreparedEvent, PreparedRequest
@@ -62,6 +63,10 @@ class EventStore(ABC):
     @abstractmethod
     def find_ids(self, ids: Sequence[str]) -> dict[str, EventEnvelope]:
         """Return the stored events among `ids`, by id."""
+
+    @abstractmethod
+    def amendable(self, ids: list[str]) -> dict[str, Amendable]:
+        """The stored facts among `ids`, as the corrections and retractions in their streams left them."""
 
     @abstractmethod
     def head(self) -> Head:

@@ -178,6 +178,10 @@ class SqlEventStore(EventStore):
                 )
         return found
 
+    def amendable(self, ids: list[str]) -> dict[str, Amendable]:
+        with self.engine.connect() as connection:
+            return self._amendable(connection, ids)
+
     def _amendable(self, connection: Connection, ids: list[str]) -> dict[str, Amendable]:
         """The stored facts among `ids`, as the amendments in their streams have left them."""
         facts: dict[str, Amendable] = {}
