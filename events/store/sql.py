@@ -86,8 +86,9 @@ class SqlEventStore(EventStore):
     def append_batch(
         self, requests: Sequence[PreparedRequest], *, recorded_by: str, assume_new: bool = False
     ) -> list[AppendResult]:
-        """See EventStore; with `assume_new` (ids a caller has just checked are absent) the id
-        lookup is left to the unique index, and a clash retries the batch the careful way."""
+        """See EventStore; with `assume_new` (a caller has just checked that the ids are absent and
+        the amendments apply, as an import plan does) the id lookup is left to the unique index,
+        and a clash retries the batch the careful way."""
         try:
             with self.engine.connect().execution_options(**dialects.WRITE) as connection, connection.begin():
                 dialects.lock_appends(connection, bulk=self._bulk)
@@ -126,8 +127,9 @@ class SqlEventStore(EventStore):
         # recorded_at never goes backwards along the log, even if the clock does.
         now = max(utc_now(), last_recorded)
         stored = {} if assume_new else self._stored(connection, [e.id for r in requests for e in r.events])
-        fresh = [r for r in requests if not any(e.id in stored for e in r.events)]
-        check_amendments(fresh, lambda ids: self._amendable(connection, ids))
+        if not assume_new:  # an import plan has checked its amendments against the log and its own lines
+            fresh = [r for r in requests if not any(e.id in stored for e in r.events)]
+            check_amendments(fresh, lambda ids: self._amendable(connection, ids))
         written: dict[str, tuple[str, int, int, PreparedEvent]] = {}  # ids new in this batch
         versions = self._versions(connection, list({r.stream for r in requests}))
         rows: list[tuple[Any, ...]] = []
