@@ -102,21 +102,6 @@ def find_entities(connection: Connection, name: str) -> list[str]:
     return list(connection.execute(query).scalars())
 
 
-def names_of(connection: Connection, streams: list[str]) -> dict[str, list[str]]:
-    """Current name and aliases of each of `streams`, name first."""
-    n = entity_names.c
-    query = (
-        select(n.entity, n.name)
-        .join(fact_revisions, (n.position == fact_revisions.c.position) & (n.revision == fact_revisions.c.revision))
-        .where(n.entity.in_(streams), fact_revisions.c.known_until.is_(None))
-        .order_by(n.entity, n.position, n.ordinal)
-    )
-    found: dict[str, list[str]] = {}
-    for stream, alias in connection.execute(query):
-        found.setdefault(stream, []).append(alias)
-    return found
-
-
 def _entity(row: Any) -> Entity:
     revision = Revision.from_row(row[1:])
     return Entity(revision.stream, revision)

@@ -212,7 +212,7 @@ class Runner:
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Fold everything the log holds beyond each checkpoint; return how many events were read."""
-        reached = {p.name: (c.position if (c := p.checkpoint()) else 0) for p in self.projections}
+        reached = self.positions()
         head = self.store.head().position
         read = 0
         while True:
