@@ -21,6 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -151,19 +152,33 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def bench_main(
+    description: str,
+    child: Callable[[list[str]], dict[str, Any]],
+    run: Callable[[list[int], int], list[dict[str, Any]]],
+    table: Callable[[list[dict[str, Any]]], str],
+    results_file: str,
+) -> None:
+    """The command line every benchmark shares: `--events N` (repeatable) and `--seed`, or `--child ARGS`."""
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        kind, *args = sys.argv[2:]
-        figures = child_import(Path(args[0]), Path(args[1])) if kind == "import" else child_export(Path(args[0]))
-        print(json.dumps(figures))
+        print(json.dumps(child(sys.argv[2:])))
         return
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, action="append", help="log size to measure; repeatable")
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
     results = run(options.events or [100_000], options.seed)
-    (OUT / "log.json").write_text(json.dumps(results, indent=2))
+    (OUT / results_file).write_text(json.dumps(results, indent=2))
     print(table(results))
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    kind, *paths = args
+    return child_import(Path(paths[0]), Path(paths[1])) if kind == "import" else child_export(Path(paths[0]))
+
+
+def main() -> None:
+    bench_main(__doc__ or "", _child, run, table, "log.json")
 
 
 if __name__ == "__main__":

@@ -14,15 +14,13 @@ transaction. Peak memory is the child's maximum RSS.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sqlite3
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_log import OUT, peak_mb, run_child
+from bench.bench_log import OUT, bench_main, peak_mb, run_child
 
 BASELINE = """CREATE TABLE timeline (position INTEGER PRIMARY KEY, id TEXT NOT NULL, stream TEXT NOT NULL,
  type TEXT NOT NULL, occurred_lower TEXT NOT NULL, occurred_upper TEXT NOT NULL, recorded_at TEXT NOT NULL)"""
@@ -121,16 +119,7 @@ def table(results: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        print(json.dumps(child_rebuild(Path(sys.argv[2]))))
-        return
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, action="append", help="log size to measure; repeatable")
-    parser.add_argument("--seed", type=int, default=1)
-    options = parser.parse_args()
-    results = run(options.events or [100_000], options.seed)
-    (OUT / "projections.json").write_text(json.dumps(results, indent=2))
-    print(table(results))
+    bench_main(__doc__ or "", lambda args: child_rebuild(Path(args[0])), run, table, "projections.json")
 
 
 if __name__ == "__main__":
