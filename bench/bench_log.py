@@ -117,21 +117,32 @@ def run_child(*args: str, module: str = "bench.bench_log") -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
+def generated(size: int, seed: int) -> Path:
+    """The NDJSON file of `size` generated events, written the first time it is asked for."""
     from bench.generate import write_ndjson
 
     OUT.mkdir(exist_ok=True)
+    source = OUT / f"events-{size}-seed{seed}.ndjson"
+    if not source.exists():
+        print(f"generating {size:,} events ...", file=sys.stderr)
+        write_ndjson(source, size, seed=seed)
+    return source
+
+
+def imported(source: Path, size: int) -> tuple[Path, dict[str, Any]]:
+    """Import `source` into a fresh log as `accord import` does; return its directory and the figures."""
+    workdir = OUT / f"log-{size}"
+    workdir.mkdir(exist_ok=True)
+    print(f"importing {size:,} events ...", file=sys.stderr)
+    return workdir, run_child("import", str(source), str(workdir))
+
+
+def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
     results = []
     for size in sizes:
-        source = OUT / f"events-{size}-seed{seed}.ndjson"
-        if not source.exists():
-            print(f"generating {size:,} events ...", file=sys.stderr)
-            write_ndjson(source, size, seed=seed)
-        workdir = OUT / f"log-{size}"
-        workdir.mkdir(exist_ok=True)
-        print(f"importing {size:,} events ...", file=sys.stderr)
-        figures = {"size": size, "file_mb": source.stat().st_size / 2**20}
-        figures |= run_child("import", str(source), str(workdir))
+        source = generated(size, seed)
+        workdir, figures = imported(source, size)
+        figures = {"size": size, "file_mb": source.stat().st_size / 2**20} | figures
         print(f"exporting {size:,} events ...", file=sys.stderr)
         figures |= run_child("export", str(workdir))
         results.append(figures)

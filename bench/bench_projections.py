@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_log import OUT, bench_main, peak_mb, run_child
+from bench.bench_log import OUT, bench_main, generated, imported, peak_mb, run_child
 
 BASELINE = """CREATE TABLE timeline (position INTEGER PRIMARY KEY, id TEXT NOT NULL, stream TEXT NOT NULL,
  type TEXT NOT NULL, occurred_lower TEXT NOT NULL, occurred_upper TEXT NOT NULL, recorded_at TEXT NOT NULL)"""
@@ -86,20 +86,11 @@ def child_rebuild(workdir: Path) -> dict[str, Any]:
 
 
 def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
-    from bench.generate import write_ndjson
-
-    OUT.mkdir(exist_ok=True)
     results = []
     for size in sizes:
         workdir = OUT / f"log-{size}"
         if not (workdir / "accord.db").exists():
-            source = OUT / f"events-{size}-seed{seed}.ndjson"
-            if not source.exists():
-                print(f"generating {size:,} events ...", file=sys.stderr)
-                write_ndjson(source, size, seed=seed)
-            workdir.mkdir(exist_ok=True)
-            print(f"importing {size:,} events ...", file=sys.stderr)
-            run_child("import", str(source), str(workdir))
+            workdir, _ = imported(generated(size, seed), size)
         print(f"rebuilding projections over {size:,} events ...", file=sys.stderr)
         results.append({"size": size} | run_child(str(workdir), module="bench.bench_projections"))
     return results

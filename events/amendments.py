@@ -35,6 +35,12 @@ class Amendable(NamedTuple):
     data: dict[str, Any]
     retracted: bool = False
 
+    def amended(self, kind: str, amendment: dict[str, Any]) -> Amendable:
+        """The fact after a `FactRetracted` or `FactCorrected` payload."""
+        if kind == "FactRetracted":
+            return self._replace(retracted=True)
+        return self._replace(data=merged(self.data, amendment.get("fields") or {}))
+
 
 Lookup = Callable[[list[str]], dict[str, Amendable]]
 """Finds the stored facts among some ids, as their stream's own amendments have left them."""
@@ -45,12 +51,8 @@ def follow(facts: dict[str, Amendable], amendments: Iterable[tuple[str, str]]) -
     for kind, raw in amendments:
         data = orjson.loads(raw)
         fact = facts.get(data.get("target"))
-        if fact is None:
-            continue
-        if kind == "FactRetracted":
-            facts[data["target"]] = fact._replace(retracted=True)
-        else:
-            facts[data["target"]] = fact._replace(data=_merged(fact.data, data.get("fields") or {}))
+        if fact is not None:
+            facts[data["target"]] = fact.amended(kind, data)
     return facts
 
 
@@ -85,11 +87,9 @@ class AmendmentCheck:
             if reason is not None:
                 raise InvalidEvent.single(f"{where}.target", reason)
             assert fact is not None
-            if event.type == "FactRetracted":
-                self.facts[data["target"]] = fact._replace(retracted=True)
-            else:
+            if event.type == "FactCorrected":
                 _check_correction(fact, data["fields"], f"{where}.fields")
-                self.facts[data["target"]] = fact._replace(data=_merged(fact.data, data["fields"]))
+            self.facts[data["target"]] = fact.amended(event.type, data)
 
 
 def check_amendments(requests: Sequence[PreparedRequest], lookup: Lookup) -> None:
@@ -125,12 +125,12 @@ def _check_correction(fact: Amendable, fields: dict[str, Any], where: str) -> No
         except ValidationError as exc:
             raise InvalidEvent(problems_of(exc, f"{where}.sources")) from None
     try:
-        _PAYLOADS[fact.type].validate_python(_merged(fact.data, fields))
+        _PAYLOADS[fact.type].validate_python(merged(fact.data, fields))
     except ValidationError as exc:
         raise InvalidEvent(problems_of(exc, where)) from None
 
 
-def _merged(data: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+def merged(data: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
     """The payload after a correction: its fields replace, a null removes; occurred and sources are not payload."""
     merged = dict(data)
     for name, value in fields.items():

@@ -37,9 +37,9 @@ Text = Annotated[str, StringConstraints(pattern=NOT_BLANK)]
 WebUrl = Annotated[str, StringConstraints(pattern=WEB_URL)]
 """An absolute http or https URL, kept exactly as given."""
 
-StreamName = Annotated[
-    str, StringConstraints(pattern=r"^[a-z][a-z0-9]*-[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=200)
-]
+STREAM_PATTERN = r"^[a-z][a-z0-9]*-[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+StreamName = Annotated[str, StringConstraints(pattern=STREAM_PATTERN, max_length=200)]
 """A stream id, `category-slug` in lower-case ASCII: `agreement-cern-jinr`, `org-jinr`."""
 
 EntityRef = StreamName

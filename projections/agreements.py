@@ -29,8 +29,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from events.edtf_dates import parse_edtf_date
-from projections.facts import REVISION_COLUMNS, Revision, visible, with_log
-from projections.tables import agreements, fact_revisions, fact_subjects
+from projections.facts import REVISION_COLUMNS, Revision, about_subjects, visible
+from projections.tables import agreements, fact_subjects
 from projections.times import AsOf, certain_by
 
 STATUSES = ("pending", "in_force", "suspended", "expired", "terminated", "not_renewed")
@@ -183,10 +183,10 @@ def _ended(expires: str, as_of: AsOf) -> bool:
 
 
 def _facts_by_agreement(connection: Connection, streams: Sequence[str], as_of: AsOf) -> dict[str, list[Revision]]:
-    r, s = fact_revisions.c, fact_subjects.c
+    s = fact_subjects.c
     query = (
         select(s.subject, *REVISION_COLUMNS)
-        .select_from(with_log(fact_subjects.join(fact_revisions, (s.position == r.position) & (s.revision == r.revision))))
+        .select_from(about_subjects())
         .where(s.subject.in_(bindparam("streams", expanding=True)), visible(as_of))
         .order_by(s.subject, s.occurred_lower, s.position)
     )

@@ -18,7 +18,8 @@ import orjson
 from sqlalchemy import ColumnElement, FromClause, Table, and_, bindparam, or_, select
 from sqlalchemy.engine import Connection
 
-from events.catalogue import ANONYMOUS
+from events.amendments import AMENDMENT_TYPES, merged
+from events.catalogue import ANONYMOUS, STREAM_PATTERN
 from events.edtf_dates import parse_edtf_date
 from events.envelope import EventEnvelope
 from events.store.tables import events_table
@@ -27,11 +28,10 @@ from projections.tables import agreements, entity_names, fact_amendments, fact_r
 from projections.text import fold
 from projections.times import AsOf, moment
 
-AMENDMENT_TYPES = frozenset({"FactCorrected", "FactRetracted"})
 AGREEMENT_TYPES = frozenset(
     {"AgreementSigned", "AgreementRenewed", "AgreementAmended", "AgreementSuspended", "AgreementTerminated", "AgreementExpired"}
 )
-_STREAM = re.compile(r"[a-z][a-z0-9]*-[a-z0-9]+(?:-[a-z0-9]+)*")
+_STREAM = re.compile(STREAM_PATTERN)
 # The payload fields of each type that may name another entity or agreement by its stream.
 _REFERENCES = {
     "AgreementSigned": ("parties",),
@@ -107,6 +107,12 @@ def with_log(revisions: FromClause = fact_revisions) -> FromClause:
     return revisions.join(events_table, events_table.c.position == fact_revisions.c.position)
 
 
+def about_subjects() -> FromClause:
+    """Subjects joined to their revisions and the log rows behind them."""
+    s, r = fact_subjects.c, fact_revisions.c
+    return with_log(fact_subjects.join(fact_revisions, (s.position == r.position) & (s.revision == r.revision)))
+
+
 def visible(as_of: AsOf, *, by_world: bool = True) -> ColumnElement[bool]:
     """The revisions that answer `as_of`: what the archive said at `known_at`, about facts that had
     certainly happened by `valid_at` (see `projections.times`)."""
@@ -129,20 +135,15 @@ def original(event: EventEnvelope) -> Revision:
 
 def corrected(current: Revision, fields: dict[str, Any], correction: EventEnvelope, known_from: str) -> Revision:
     """The next revision: `fields` replace payload fields (null removes one), `occurred` or `sources`."""
-    data = dict(current.data)
     occurred, lower, upper, sources = current.occurred, current.occurred_lower, current.occurred_upper, current.sources_json
-    for name, value in fields.items():
-        if name == "occurred" and isinstance(value, str):
-            occurred, lower, upper = parse_edtf_date(value)
-        elif name == "sources" and isinstance(value, list):
-            sources = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-        elif value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
+    if isinstance(fields.get("occurred"), str):
+        occurred, lower, upper = parse_edtf_date(fields["occurred"])
+    if isinstance(fields.get("sources"), list):
+        sources = orjson.dumps(fields["sources"], option=orjson.OPT_SORT_KEYS).decode()
     return current._replace(
         revision=current.revision + 1, occurred=occurred, occurred_lower=lower, occurred_upper=upper,
-        known_from=known_from, known_until=None, revised_by=correction.id, data=data, sources_json=sources,
+        known_from=known_from, known_until=None, revised_by=correction.id, data=merged(current.data, fields),
+        sources_json=sources,
     )
 
 
@@ -177,13 +178,11 @@ class FactsProjection(SqlProjection):
 
     def fold(self, connection: Connection, events: Sequence[EventEnvelope]) -> None:
         pending = _Pending(connection)
-        in_batch = {event.id for event in events}
-        pending.look_up(
-            {e.data.get("target", "") for e in events if e.type in AMENDMENT_TYPES} - in_batch
-        )
+        amendments = {e.position: e.data for e in events if e.type in AMENDMENT_TYPES}
+        pending.look_up({a.get("target", "") for a in amendments.values()} - {e.id for e in events})
         for event in events:
-            if event.type in AMENDMENT_TYPES:
-                pending.amend(event)
+            if event.position in amendments:
+                pending.amend(event, amendments[event.position])
             else:
                 pending.add(original(event))
         pending.flush()
@@ -199,7 +198,6 @@ class _Pending:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         self.new: dict[tuple[int, int], Revision] = {}
         self.open: dict[str, Revision] = {}  # by event id: the latest revision, if still open
         self.closings: list[tuple[str, int, int]] = []
@@ -209,9 +207,8 @@ class _Pending:
         self.new[revision.position, revision.revision] = revision
         self.open[revision.event_id] = revision
 
-    def amend(self, event: EventEnvelope) -> None:
+    def amend(self, event: EventEnvelope, amendment: dict[str, Any]) -> None:
         recorded = moment(event.recorded_at)
-        amendment = event.data
         target = amendment.get("target", "")
         current = self.open.get(target)
         applied = current is not None and current.stream == event.stream
@@ -266,8 +263,9 @@ class _Pending:
                     if isinstance(name, str)
                 )
         if self.closings:
+            mark = _mark(self.connection)
             self.connection.exec_driver_sql(
-                f"UPDATE fact_revisions SET known_until = {self.mark} WHERE position = {self.mark} AND revision = {self.mark}",
+                f"UPDATE fact_revisions SET known_until = {mark} WHERE position = {mark} AND revision = {mark}",
                 self.closings,
             )
         _insert(self.connection, fact_revisions, [r.row() for r in self.new.values()])
@@ -289,8 +287,13 @@ def _insert(connection: Connection, table: Table, rows: Iterable[tuple[Any, ...]
     rows = list(rows)
     if not rows:
         return
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = _mark(connection)
     columns = ", ".join(column.name for column in table.columns)
     connection.exec_driver_sql(
         f"INSERT INTO {table.name} ({columns}) VALUES ({', '.join([mark] * len(table.columns))})", rows
     )
+
+
+def _mark(connection: Connection) -> str:
+    """The driver's placeholder: `?` for sqlite3, `%s` for psycopg."""
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"

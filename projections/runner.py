@@ -15,6 +15,7 @@ comes second finds the work done.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -22,12 +23,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import orjson
-from sqlalchemy import Engine, Table, select, text
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.engine import Connection
 
 from events.envelope import EventEnvelope
 from events.store.base import EventStore
-from events.store.dialects import SQLITE_CHECKPOINT_PAGES, WRITE, checkpoint, lock_migrations
+from events.store.dialects import WRITE, checkpoint, fast_drops, lock_migrations, lock_writer
 from projections.tables import checkpoints_table
 
 BATCH_SIZE = 2000
@@ -91,11 +92,7 @@ class SqlProjection(Projection):
         """Apply `events`, in order, to this projection's tables inside the open transaction."""
 
     def _lock(self, connection: Connection) -> None:
-        # SQLite's BEGIN IMMEDIATE already made this the only writer.
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={0 if self._bulk else SQLITE_CHECKPOINT_PAGES}")
-        elif connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"accord-projection:{self.name}"})
+        lock_writer(connection, zlib.crc32(f"accord-projection:{self.name}".encode()), bulk=self._bulk)
 
     def _stored(self, connection: Connection) -> Checkpoint | None:
         row = connection.execute(
@@ -119,10 +116,7 @@ class SqlProjection(Projection):
     def reset(self) -> None:
         with write_transaction(self.engine) as connection:
             self._lock(connection)
-            if connection.dialect.name == "sqlite":
-                # Builds of SQLite that zero deleted content by default would
-                # rewrite every page of a dropped read model; it holds nothing secret.
-                connection.exec_driver_sql("PRAGMA secure_delete=FAST")
+            fast_drops(connection)
             for table in reversed(self.tables):
                 table.drop(connection, checkfirst=True)
             for table in self.tables:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from projections.facts import REVISION_COLUMNS, Revision, visible, with_log
+from projections.facts import REVISION_COLUMNS, Revision, about_subjects, visible, with_log
 from projections.tables import fact_revisions, fact_subjects
 from projections.times import AsOf
 
@@ -47,8 +47,7 @@ def timeline(
     r = fact_revisions.c
     if subject is not None:
         s = fact_subjects.c
-        joined = with_log(fact_subjects.join(fact_revisions, (s.position == r.position) & (s.revision == r.revision)))
-        query = select(*REVISION_COLUMNS).select_from(joined).where(s.subject == subject)
+        query = select(*REVISION_COLUMNS).select_from(about_subjects()).where(s.subject == subject)
         order = (s.occurred_lower, s.position)
     else:
         query = select(*REVISION_COLUMNS).select_from(with_log())

@@ -56,7 +56,12 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def lock_appends(connection: Connection, *, bulk: bool = False) -> None:
-    """Inside a write transaction: wait until this transaction is the only appender.
+    """Inside a write transaction: wait until this transaction is the only appender (see `lock_writer`)."""
+    lock_writer(connection, APPEND_LOCK, bulk=bulk)
+
+
+def lock_writer(connection: Connection, key: int, *, bulk: bool = False) -> None:
+    """Inside a write transaction: wait until this transaction is the only one holding `key`.
 
     On SQLite `BEGIN IMMEDIATE` already did. There, `bulk` also stops this
     connection from checkpointing at commit: a checkpoint after every batch
@@ -65,9 +70,19 @@ def lock_appends(connection: Connection, *, bulk: bool = False) -> None:
     and `checkpoint` truncates the log when the bulk work is done.
     """
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
     else:
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={0 if bulk else SQLITE_CHECKPOINT_PAGES}")
+
+
+def fast_drops(connection: Connection) -> None:
+    """Let DROP TABLE free pages without zeroing them.
+
+    Builds of SQLite that zero deleted content by default (`secure_delete`)
+    rewrite every page of a dropped table; read models hold nothing secret.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA secure_delete=FAST")
 
 
 def checkpoint(engine: Engine) -> None:

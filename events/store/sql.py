@@ -260,7 +260,7 @@ class SqlEventStore(EventStore):
     def get(self, event_id: str) -> EventEnvelope | None:
         with self.engine.connect() as connection:
             row = connection.execute(text(f"SELECT {_COLUMNS} FROM events WHERE id = :id"), {"id": event_id}).first()
-        return _envelope(row) if row else None
+        return EventEnvelope._make(row) if row else None
 
     def find_ids(self, ids: Sequence[str]) -> dict[str, EventEnvelope]:
         # An import asks this of every id it reads, nearly always to hear "none", so skip SQLAlchemy's statement layer.
@@ -268,7 +268,7 @@ class SqlEventStore(EventStore):
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]
             query = f"SELECT {_COLUMNS} FROM events WHERE id IN ({', '.join([self._mark] * len(chunk))})"
-            found.update((row[1], _envelope(row)) for row in self._fetch(query, chunk))
+            found.update((row[1], EventEnvelope._make(row)) for row in self._fetch(query, chunk))
         return found
 
     def stream_version(self, stream: str) -> int | None:
@@ -318,10 +318,6 @@ def _retried(stream: str, events: Sequence[PreparedEvent], found: list[_Stored |
             raise DuplicateEvent(event.id, "is already stored with other content")
     stored = [f for f in found if f is not None]
     return AppendResult(stream, stored[0].version, stored[-1].version, [f.position for f in stored], [e.id for e in events])
-
-
-def _envelope(row: Any) -> EventEnvelope:
-    return EventEnvelope._make(row)
 
 
 def _envelope_json(row: Any) -> bytes:
