@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from events.store import SqlEventStore, open_store
-from projections import FactsProjection, Runner
+from projections import FactsProjection, Projection, Runner
+from search_index import SearchIndex, SearchProjection
 from service.migrations import VERSIONS
 from service.settings import Settings
 
@@ -14,8 +15,17 @@ def open_archive(settings: Settings) -> SqlEventStore:
     return open_store(settings.url, extra_migrations=(str(VERSIONS),))
 
 
-def open_runner(store: SqlEventStore) -> Runner:
-    """The runner of every projection accord keeps, each reset first if its version changed."""
-    runner = Runner(store, [FactsProjection(store.engine)])
+def open_search_index(settings: Settings) -> SearchIndex:
+    """The search index of this node: every node keeps its own, in its data directory."""
+    return SearchIndex(settings.data_dir / "index")
+
+
+def open_runner(store: SqlEventStore, search: SearchIndex | None = None) -> Runner:
+    """The runner of every projection accord keeps (the search index too when given), each reset
+    first if its version changed."""
+    projections: list[Projection] = [FactsProjection(store.engine)]
+    if search is not None:
+        projections.append(SearchProjection(search))
+    runner = Runner(store, projections)
     runner.start()
     return runner

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -10,15 +12,18 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Annotated, Iterator
 
+import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from events.ndjson import ImportRejected, export_ndjson, plan_import, workers_for, write_import
 from events.store import SqlEventStore
 from projections import AsOf, Runner
 from projections.agreements import list_agreements
-from service.archive import open_archive, open_runner
+from search_index import QueryError, SearchIndex, SearchRequest, SearchResults, search
+from service.archive import open_archive, open_runner, open_search_index
 from service.settings import Settings
 from service.tokens import ROLES, TokenError, create_token
 
@@ -36,13 +41,23 @@ err = Console(stderr=True)
 SEED_CORPUS = "seed/corpus.ndjson"
 
 
-def _archive() -> SqlEventStore:
+def _settings() -> Settings:
     try:
-        settings = Settings()
+        return Settings()
     except ValueError as exc:
         err.print(f"[red]accord: bad settings:[/red] {exc}")
         raise typer.Exit(2) from None
-    return open_archive(settings)
+
+
+def _archive() -> SqlEventStore:
+    return open_archive(_settings())
+
+
+def _everything() -> tuple[Runner, SearchIndex]:
+    """The log, its projections and the search index, ready to catch up."""
+    settings = _settings()
+    index = open_search_index(settings)
+    return open_runner(open_archive(settings), index), index
 
 
 def _progress(unit: str) -> Progress:
@@ -158,19 +173,27 @@ def token_create(
 
 class RebuildTarget(str, Enum):
     projections = "projections"
+    search = "search"
     all = "all"
 
 
-def run_catch_up(runner: Runner, *, rebuild: bool = False) -> tuple[int, float]:
-    """Bring every projection level with the log (from position 0 if `rebuild`); return (events, seconds)."""
+REBUILT = {RebuildTarget.projections: ["facts"], RebuildTarget.search: ["search"], RebuildTarget.all: None}
+
+
+def run_catch_up(runner: Runner, *, rebuild: list[str] | None | bool = False) -> tuple[int, float]:
+    """Bring every projection level with the log; with `rebuild` (True, or the names of some
+    projections) start those again from position 0. Returns (events read, seconds)."""
     started = time.perf_counter()
     with _progress("events") as bar:
-        task = bar.add_task("rebuilding" if rebuild else "catching up", total=runner.store.head().position)
+        task = bar.add_task("catching up" if rebuild is False else "rebuilding", total=runner.store.head().position)
 
         def progress(position: int, head: int) -> None:
             bar.update(task, completed=position, total=head)
 
-        read = runner.rebuild(progress=progress) if rebuild else runner.catch_up(progress=progress)
+        if rebuild is False:
+            read = runner.catch_up(progress=progress)
+        else:
+            read = runner.rebuild(None if rebuild is True else rebuild, progress=progress)
     return read, time.perf_counter() - started
 
 
@@ -178,12 +201,65 @@ def run_catch_up(runner: Runner, *, rebuild: bool = False) -> tuple[int, float]:
 def rebuild(
     target: Annotated[RebuildTarget, typer.Argument(help="What to rebuild from the log")] = RebuildTarget.all,
 ) -> None:
-    """Rebuild read models from position 0 of the log, with a progress bar."""
-    runner = open_runner(_archive())
-    read, seconds = run_catch_up(runner, rebuild=True)
+    """Rebuild read models (the projections, the search index or both) from position 0 of the log."""
+    runner, _ = _everything()
+    chosen = REBUILT[target]
+    read, seconds = run_catch_up(runner, rebuild=True if chosen is None else chosen)
     rate = f", {read / seconds:,.0f} events/s" if read else ""
-    names = ", ".join(p.name for p in runner.projections)
+    names = ", ".join(p.name for p in runner.projections if chosen is None or p.name in chosen)
     print(f"rebuilt {names} from {_count(read, 'event')} in {seconds:.1f} s{rate}")
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help='Words, "phrases", AND/OR/NOT, prefix*, fuzzy~; empty lists by the filters alone')],
+    speaker: Annotated[str | None, typer.Option(help="Speaker's stream (person-…) or name")] = None,
+    publisher: Annotated[str | None, typer.Option(help="Publisher's name")] = None,
+    type: Annotated[str | None, typer.Option("--type", help="Event type, such as StatementMade")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Occurred on or after (EDTF: 2024, 2024-06, 2024-06-20)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Occurred on or before (EDTF)")] = None,
+    sort: Annotated[str, typer.Option(help="relevance or date (newest first)")] = "relevance",
+    page: Annotated[int, typer.Option(min=1)] = 1,
+    per_page: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as the HTTP API's JSON")] = False,
+) -> None:
+    """Search quotes and sources; every hit names its event, position, stream, date, speaker and sources."""
+    runner, index = _everything()
+    run_catch_up(runner)
+    try:
+        request = SearchRequest(q=query, speaker=speaker, publisher=publisher, type=type, start=start, end=end,
+                                sort=sort, page=page, per_page=per_page)  # type: ignore[arg-type]
+        results = search(index, request)
+    except QueryError as exc:
+        err.print(f"[red]accord search:[/red] {exc.parameter}: {exc.reason}", highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(orjson.dumps(results.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    _print_results(results)
+
+
+def _print_results(results: SearchResults) -> None:
+    out = Console(highlight=False, soft_wrap=True)
+    first = (results.page - 1) * results.per_page
+    shown = f"{first + 1}–{first + len(results.hits)} of " if results.hits else ""
+    out.print(f"{shown}{_count(results.total, 'fact')}" + (" (close spellings included)" if results.fuzzy else ""))
+    if results.suggestion:
+        out.print(f"did you mean: {results.suggestion}")
+    for number, hit in enumerate(results.hits, start=first + 1):
+        fact = hit.to_json()
+        out.print()
+        out.print(f"{number}. [bold]{escape(fact['speaker'] or fact['type'])}[/bold], {fact['occurred']}")
+        out.print(f"   “{escape(_marked(fact['highlight']))}”")
+        for source in fact["sources"]:
+            where = ", ".join(str(source[k]) for k in ("publisher", "title", "published", "url") if source.get(k))
+            out.print(f"   source: {escape(where)}")
+        out.print(f"   event {fact['event_id']} · position {fact['position']} · stream {fact['stream']}")
+
+
+def _marked(snippet: str) -> str:
+    """The HTML snippet as terminal text: matched words in brackets, entities unescaped."""
+    return html.unescape(re.sub(r"<mark[^>]*>(.*?)</mark>", r"[\1]", snippet))
 
 
 @app.command()

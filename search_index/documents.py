@@ -1,0 +1,163 @@
+"""The index's schema and the documents one fact becomes.
+
+A statement is one document (its quote and original words, its speaker's
+name and aliases, its context); every source of every fact is one more (its
+excerpt, title and publisher). Each document carries the whole fact as it
+stands (`record`), so a hit shows its provenance without going back to the
+database, and a correction can rebuild the documents from the index alone.
+Entities are kept as documents of their own kind so that a speaker's names
+travel with the index; they never match a search.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import orjson
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from events.catalogue import ANONYMOUS
+from events.edtf_dates import parse_edtf_date
+from events.envelope import EventEnvelope
+from projections.text import fold
+from search_index.analysis import text_analyzer
+
+STATEMENT = "StatementMade"
+SEARCHABLE_KINDS = ("statement", "source")
+FACT_TEXT_FIELDS = ("title", "summary", "motion", "notes", "threshold", "purpose", "place", "reason", "note", "description")
+"""Payload fields of facts other than statements whose words describe the fact, searched as its context."""
+
+
+def schema() -> Schema:
+    analyzer = text_analyzer()
+    return Schema(
+        key=ID(unique=True, stored=True),
+        kind=ID,
+        event=ID,
+        # Searched: the words a journalist remembers, a speaker's names, the source and the occasion.
+        text=TEXT(analyzer=analyzer, phrase=True, spelling=True),
+        names=TEXT(analyzer=analyzer, phrase=True, spelling=True),
+        source=TEXT(analyzer=analyzer, phrase=True),
+        context=TEXT(analyzer=analyzer, phrase=True),
+        # Filters: exact keys, folded.
+        speaker=KEYWORD(commas=True, scorable=False),
+        publisher=KEYWORD(commas=True, scorable=False),
+        type=ID,
+        lower=NUMERIC(int, bits=32, signed=False),
+        upper=NUMERIC(int, bits=32, signed=False),
+        # What a search reads for every match, packed in one column: see Brief.
+        brief=COLUMN(VarBytesColumn()),
+        record=STORED,
+    )
+
+
+class Speaker(NamedTuple):
+    id: str | None
+    name: str | None
+    words: str
+
+
+Names = dict[str, dict[str, Any]]
+"""Entity stream -> {"name", "aliases"}: what the index knows of who is who."""
+
+
+def record_of(event: EventEnvelope) -> dict[str, Any]:
+    """What the index keeps of a fact: enough to show it, cite it and rebuild its documents."""
+    return {
+        "event_id": event.id,
+        "position": event.position,
+        "stream": event.stream,
+        "type": event.type,
+        "occurred": event.occurred,
+        "recorded_at": event.recorded_at,
+        "data": event.data,
+        "sources": event.sources,
+    }
+
+
+def speaker_of(record: dict[str, Any], names: Names) -> Speaker:
+    """Who said it, and every name they go by. An anonymous speaker is found by their description and
+    by the names of the stream they speak in ("a JINR physicist" by ОИЯИ)."""
+    if record["type"] != STATEMENT:
+        return Speaker(None, None, "")
+    data = record["data"]
+    stream = data["speaker"]
+    description = data.get("speaker_description") or ""
+    if stream == ANONYMOUS:
+        return Speaker(ANONYMOUS, description or "anonymous", "\n".join([description, *_names(names.get(record["stream"]))]))
+    entity = names.get(stream)
+    if entity is None:
+        return Speaker(stream, stream, "\n".join((stream.split("-", 1)[-1].replace("-", " "), description)))
+    return Speaker(stream, entity["name"], "\n".join([*_names(entity), description]))
+
+
+def _names(entity: dict[str, Any] | None) -> list[str]:
+    return [entity["name"], *entity.get("aliases", ())] if entity else []
+
+
+def _day(value: str) -> int:
+    return int(value.replace("-", ""))
+
+
+def documents(record: dict[str, Any], names: Names) -> list[dict[str, Any]]:
+    """The documents of one fact, as it stands now."""
+    data, sources, event_id = record["data"], record["sources"], record["event_id"]
+    speaker = speaker_of(record, names)
+    occurred = parse_edtf_date(record["occurred"])
+    publishers = list(dict.fromkeys(source["publisher"] for source in sources))
+    speaker_keys = [speaker.id, fold(speaker.name)] if speaker.id and speaker.name else []
+    common = {
+        "event": event_id,
+        "type": record["type"],
+        "speaker": ",".join(key.replace(",", " ") for key in speaker_keys),
+        "publisher": ",".join(fold(p).replace(",", " ") for p in publishers),
+        "lower": _day(occurred.lower),
+        "upper": _day(occurred.upper),
+        "record": orjson.dumps(record).decode(),
+        "brief": Brief.pack(record["position"], speaker.name, publishers, occurred.lower, record["type"]),
+    }
+    docs = []
+    if record["type"] == STATEMENT:
+        docs.append({
+            **common,
+            "key": f"{event_id}/s",
+            "kind": "statement",
+            "text": "\n".join(filter(None, (data["quote"], data.get("original_text")))),
+            "names": speaker.words,
+            "context": "\n".join(filter(None, (data.get("context"), data.get("medium")))),
+            "source": "\n".join(publishers),
+        })
+        context = ""
+    else:
+        context = "\n".join(str(data[name]) for name in FACT_TEXT_FIELDS if isinstance(data.get(name), str))
+    for n, source in enumerate(sources):
+        docs.append({
+            **common,
+            "key": f"{event_id}/{n}",
+            "kind": "source",
+            "text": source.get("quote") or "",
+            "source": "\n".join(filter(None, (source.get("title"), source["publisher"]))),
+            "context": context,
+        })
+    return docs
+
+
+class Brief(NamedTuple):
+    """The per-document column a search reads for every match: which event, and its facet values."""
+
+    position: int
+    speaker: str | None
+    publishers: tuple[str, ...]
+    year: str
+    lower: str
+    type: str
+
+    @staticmethod
+    def pack(position: int, speaker: str | None, publishers: list[str], lower: str, type: str) -> bytes:
+        return orjson.dumps([position, speaker, publishers, lower, type])
+
+    @classmethod
+    def unpack(cls, raw: bytes) -> Brief:
+        position, speaker, publishers, lower, type = orjson.loads(raw)
+        return cls(position, speaker, tuple(publishers), lower[:4], lower, type)

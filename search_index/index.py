@@ -1,0 +1,137 @@
+"""The Whoosh index on disk: one writer at a time, readers that follow its commits.
+
+Whoosh allows one writer per index directory, enforced by a lock file that
+also holds between processes (two `accord serve` nodes must not share a data
+directory, but a `accord rebuild search` beside a running server may). A
+writer here waits for that lock instead of failing, and every change commits
+together with the projection's checkpoint, stored in the index itself as a
+document of kind `state`: a crash leaves the index at some whole prefix of the
+log. Readers are per thread and reopen when a newer commit exists.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC, FileIndex
+from whoosh.searching import Searcher
+from whoosh.writing import SegmentWriter
+
+from projections.runner import Checkpoint
+from search_index.documents import schema
+
+INDEX_NAME = "MAIN"
+LOCK_TIMEOUT = 120.0
+"""Seconds a writer waits for another (a rebuild's batch, another process's catch-up) to commit."""
+STATE_KEY = "state"
+
+__all__ = ["IndexBusy", "SearchIndex"]
+
+
+class IndexBusy(RuntimeError):
+    """Another writer held the index longer than LOCK_TIMEOUT."""
+
+
+class SearchIndex:
+    """The index directory at `path`, created on first use."""
+
+    def __init__(self, path: Path, *, limitmb: int = 128) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.storage = FileStorage(str(self.path))
+        self.limitmb = limitmb
+        self._local = threading.local()
+        if not whoosh_index.exists_in(str(self.path), INDEX_NAME):
+            with self._locked():
+                if not whoosh_index.exists_in(str(self.path), INDEX_NAME):
+                    TOC.create(self.storage, schema(), INDEX_NAME)
+
+    def _index(self) -> FileIndex:
+        return FileIndex(self.storage, indexname=INDEX_NAME)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock = self.storage.lock(f"{INDEX_NAME}_WRITELOCK")
+        if not _acquire(lock, LOCK_TIMEOUT):
+            raise IndexBusy(f"another writer held the search index at {self.path} for {LOCK_TIMEOUT:.0f} s")
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextmanager
+    def writer(self) -> Iterator[SegmentWriter]:
+        """A writer under the index's lock, committed on success and cancelled on error."""
+        with self._locked():
+            writer = SegmentWriter(self._index(), _lk=False, limitmb=self.limitmb)
+            try:
+                yield writer
+            except BaseException:
+                writer.cancel()
+                raise
+            if not writer.is_closed:  # the caller may cancel a batch that found nothing to do
+                writer.commit()
+
+    def reset(self, version: int) -> None:
+        """Drop every document (and the schema, which a new version may change) and start at position 0."""
+        with self._locked():
+            TOC.create(self.storage, schema(), INDEX_NAME)
+            writer = SegmentWriter(self._index(), _lk=False)
+            save_state(writer, Checkpoint(version, 0))
+            writer.commit()
+        self._local.__dict__.clear()
+
+    def searcher(self) -> Searcher:
+        """This thread's searcher, opened anew when the index has a newer commit.
+
+        Never `Searcher.refresh()`: Whoosh's reader reuse keeps a segment's old
+        deletions and even segments merged away since, so a refreshed searcher
+        can show deleted or duplicated documents.
+        """
+        index = self._index()
+        current = getattr(self._local, "searcher", None)
+        if current is not None and current.reader().generation() != index.latest_generation():
+            current.close()
+            current = None
+        if current is None:
+            current = self._local.searcher = index.searcher()
+        return current
+
+    def checkpoint(self) -> Checkpoint | None:
+        return read_state(self.searcher())
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+        self._local.__dict__.clear()
+
+
+def read_state(searcher: Searcher) -> Checkpoint | None:
+    stored = searcher.document(key=STATE_KEY)
+    if stored is None:
+        return None
+    state: dict[str, Any] = orjson.loads(stored["record"])
+    return Checkpoint(state["version"], state["position"])
+
+
+def save_state(writer: SegmentWriter, checkpoint: Checkpoint) -> None:
+    record = orjson.dumps({"version": checkpoint.version, "position": checkpoint.position}).decode()
+    writer.update_document(key=STATE_KEY, kind="state", record=record)
+
+
+def _acquire(lock: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not lock.acquire(blocking=False):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

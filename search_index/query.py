@@ -1,0 +1,125 @@
+"""From what a journalist types to a Whoosh query: words, phrases, AND/OR/NOT, prefixes, fuzzy words.
+
+The parser is lenient: Whoosh reads unbalanced quotes and parentheses as
+best it can. What it cannot make anything of (a query of operators or stop
+words alone, or one too long to be a search) is a QueryError, which the API
+turns into a 400.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.fields import Schema
+from whoosh.qparser import AndGroup, FuzzyTermPlugin, MultifieldParser
+from whoosh.qparser.plugins import FieldsPlugin, RangePlugin
+
+from events.edtf_dates import EdtfError, parse_edtf_date
+from projections.text import fold
+from search_index.analysis import fold_word
+
+FIELD_BOOSTS = {"text": 3.0, "names": 2.0, "source": 1.0, "context": 0.5}
+"""The quote weighs most, then who said it, then where it was printed, then the occasion."""
+MAX_QUERY_LENGTH = 1000
+OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class QueryError(ValueError):
+    """A search parameter that cannot be read; `parameter` names it."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        super().__init__(f"{parameter}: {reason}")
+        self.parameter = parameter
+        self.reason = reason
+
+
+def parser(schema: Schema) -> MultifieldParser:
+    parser = MultifieldParser(list(FIELD_BOOSTS), schema, fieldboosts=FIELD_BOOSTS, group=AndGroup)
+    # Field syntax would reach the index's internal fields, and ranges mean nothing in quotes.
+    parser.remove_plugin_class(FieldsPlugin)
+    parser.remove_plugin_class(RangePlugin)
+    parser.add_plugin(FuzzyTermPlugin())
+    return parser
+
+
+def _fold_words(text: str) -> str:
+    # Diacritics go before parsing so that prefixes (never analyzed) meet folded terms; the
+    # operators keep their case, which is how Whoosh tells them from words.
+    return _WORD.sub(lambda m: m[0] if m[0] in OPERATORS else fold_word(m[0]), text)
+
+
+def parse(schema: Schema, text: str) -> wq.Query | None:
+    """The query `text` asks for, or None for an empty one (a search by filters alone)."""
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryError("q", f"a query is at most {MAX_QUERY_LENGTH} characters; this one has {len(text)}")
+    if not text.strip():
+        return None
+    try:
+        parsed = parser(schema).parse(_fold_words(text))
+    except Exception as exc:  # Whoosh's parser has no error type of its own
+        raise QueryError("q", f"cannot read this query ({exc})") from None
+    parsed = parsed.normalize()
+    if parsed is wq.NullQuery or not _has_words(parsed):
+        raise QueryError("q", "the query has no words to search for (only operators or very common words)")
+    return parsed
+
+
+def _has_words(q: wq.Query) -> bool:
+    if isinstance(q, wq.Not):
+        return False
+    if q.is_leaf():
+        return q is not wq.NullQuery
+    return any(_has_words(child) for child in q.children())
+
+
+def fuzzy(q: wq.Query) -> wq.Query:
+    """`q` with every single word also matching words one or two edits away (two for long words)."""
+    if isinstance(q, wq.Term) and q.fieldname in FIELD_BOOSTS and not isinstance(q, wq.FuzzyTerm):
+        text = q.text if isinstance(q.text, str) else q.text.decode()
+        if len(text) < 4:
+            return q
+        return wq.FuzzyTerm(q.fieldname, text, boost=q.boost, maxdist=1 if len(text) < 8 else 2, prefixlength=1)
+    if q.is_leaf():
+        return q
+    return q.apply(fuzzy)
+
+
+def filters(speaker: str | None, publisher: str | None, type: str | None, start: str | None, end: str | None) -> wq.Query | None:
+    """The filters asked for, as one query, or None."""
+    parts: list[wq.Query] = []
+    if speaker and speaker.strip():
+        parts.append(_key("speaker", speaker))
+    if publisher and publisher.strip():
+        parts.append(_key("publisher", publisher))
+    if type and type.strip():
+        parts.append(wq.Term("type", type.strip()))
+    if start and start.strip():
+        parts.append(wq.NumericRange("upper", _day("from", start, upper=False), None))
+    if end and end.strip():
+        parts.append(wq.NumericRange("lower", None, _day("to", end, upper=True)))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _key(field: str, value: str) -> wq.Query:
+    """A speaker or publisher given by stream (`person-boris-grinev`) or by name, any case or accents."""
+    keys = {value.strip(), fold(value).replace(",", " ")}
+    return wq.Or([wq.Term(field, key) for key in sorted(keys)])
+
+
+def _day(parameter: str, value: str, *, upper: bool) -> int:
+    try:
+        date = parse_edtf_date(value.strip())
+    except EdtfError as exc:
+        raise QueryError(parameter, str(exc)) from None
+    return int((date.upper if upper else date.lower).replace("-", ""))
+
+
+def term_texts(q: wq.Query, reader: Any) -> frozenset[str]:
+    """Every term `q` matches in the index, prefixes and fuzzy words expanded: what highlights mark."""
+    terms = q.existing_terms(reader, phrases=True, expand=True)
+    return frozenset(text.decode() if isinstance(text, bytes) else text for field, text in terms if field in FIELD_BOOSTS)
