@@ -44,8 +44,8 @@ def schema() -> Schema:
         speaker=KEYWORD(commas=True, scorable=False),
         publisher=KEYWORD(commas=True, scorable=False),
         type=ID,
-        lower=NUMERIC(int, bits=32, signed=False),
-        upper=NUMERIC(int, bits=32, signed=False),
+        lower=NUMERIC(int, bits=32),  # yyyymmdd; unsigned NUMERIC mishandles open-ended ranges
+        upper=NUMERIC(int, bits=32),
         # What a search reads for every match, packed in one column: see Brief.
         brief=COLUMN(VarBytesColumn()),
         record=STORED,

@@ -75,6 +75,24 @@ def _has_words(q: wq.Query) -> bool:
     return any(_has_words(child) for child in q.children())
 
 
+def without_negations(q: wq.Query) -> tuple[wq.Query, list[wq.Query]]:
+    """`q` without its top-level NOTs, and what they exclude.
+
+    A fact is several documents, so "Russian NOT spies" must drop a fact when
+    any of its documents speaks of spies, not only the document that matched
+    "Russian": the caller excludes the facts the negations match as a whole.
+    """
+    if isinstance(q, wq.AndNot):
+        kept, negated = without_negations(q.a)
+        return kept, [*negated, q.b]
+    if isinstance(q, wq.And):
+        kept = [child for child in q.children() if not isinstance(child, wq.Not)]
+        negated = [child.query for child in q.children() if isinstance(child, wq.Not)]
+        if negated and kept:
+            return (kept[0] if len(kept) == 1 else wq.And(kept)), negated
+    return q, []
+
+
 def fuzzy(q: wq.Query) -> wq.Query:
     """`q` with every single word also matching words one or two edits away (two for long words)."""
     if isinstance(q, wq.Term) and q.fieldname in FIELD_BOOSTS and not isinstance(q, wq.FuzzyTerm):

@@ -25,7 +25,7 @@ from whoosh.searching import Searcher
 from search_index.analysis import STOP_WORDS, fold_word, text_analyzer
 from search_index.documents import Brief
 from search_index.index import SearchIndex
-from search_index.query import OPERATORS, QueryError, filters, fuzzy, parse, term_texts
+from search_index.query import OPERATORS, QueryError, filters, fuzzy, parse, term_texts, without_negations
 
 Sort = Literal["relevance", "date"]
 MAX_PER_PAGE = 100
@@ -119,29 +119,33 @@ class SearchResults:
 def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     searcher = index.searcher()
     words = parse(searcher.schema, request.q)
+    excluded: frozenset[int] = frozenset()
+    if words is not None:
+        words, negated = without_negations(words)
+        if negated:
+            excluded = frozenset(_Matches.of(searcher, wq.Or(negated), None).events)
     narrowed = filters(request.speaker, request.publisher, request.type, request.start, request.end)
-    found = _Matches.of(searcher, words, narrowed)
+    found = _Matches.of(searcher, words, narrowed, excluded)
     fuzzy_used = False
     if words is not None and len(found.events) < FEW_HITS:
         loose = fuzzy(words)
         if loose != words:
-            wider = _Matches.of(searcher, loose, narrowed)
+            wider = _Matches.of(searcher, loose, narrowed, excluded)
             if len(wider.events) > len(found.events):
                 words, found, fuzzy_used = loose, wider, True
     suggestion = _suggest(searcher, request.q) if words is not None and (fuzzy_used or not found.events) else None
     first = (request.page - 1) * request.per_page
     if request.sort == "date" or words is None:
         ordered = sorted(found.events.values(), key=lambda b: (b[1].lower, b[1].position), reverse=True)
-        chosen = [(docnum, None) for docnum, _ in ordered[first : first + request.per_page]]
-        scores = _scores(searcher, words, [docnum for docnum, _ in chosen]) if words is not None else {}
-        chosen = [(docnum, scores.get(docnum)) for docnum, _ in chosen]
+        page = [docnum for docnum, _ in ordered[first : first + request.per_page]]
+        scores = _scores(searcher, words, page) if words is not None else {}
+        chosen = [(docnum, scores.get(docnum)) for docnum in page]
     else:
-        chosen = _top(searcher, words, narrowed, found, first + request.per_page)[first:]
+        chosen = _top(searcher, words, narrowed, excluded, first + request.per_page)[first:]
     terms = term_texts(words, searcher.reader()) if words is not None else frozenset()
-    hits = [_hit(searcher, docnum, score, terms) for docnum, score in chosen]
     return SearchResults(
         total=len(found.events),
-        hits=hits,
+        hits=[_hit(searcher, docnum, score, terms) for docnum, score in chosen],
         facets=found.facets(),
         suggestion=suggestion,
         fuzzy=fuzzy_used,
@@ -157,7 +161,9 @@ class _Matches:
         self.events = events
 
     @classmethod
-    def of(cls, searcher: Searcher, words: wq.Query | None, narrowed: wq.Query | None) -> _Matches:
+    def of(
+        cls, searcher: Searcher, words: wq.Query | None, narrowed: wq.Query | None, excluded: frozenset[int] = frozenset()
+    ) -> _Matches:
         parts = [q for q in (words, narrowed) if q is not None]
         if not parts:
             matcher: wq.Query = wq.Every()
@@ -167,7 +173,7 @@ class _Matches:
         events: dict[int, tuple[int, Brief]] = {}
         for docnum in searcher.docs_for_query(matcher):
             brief = briefs[docnum]
-            if brief is not None and brief.position not in events:
+            if brief is not None and brief.position not in events and brief.position not in excluded:
                 events[brief.position] = (docnum, brief)
         return cls(events)
 
@@ -207,18 +213,21 @@ def _briefs(searcher: Searcher) -> list[Brief | None]:
     return cached
 
 
-def _top(searcher: Searcher, words: wq.Query, narrowed: wq.Query | None, found: _Matches, wanted: int) -> list[tuple[int, float]]:
+def _top(
+    searcher: Searcher, words: wq.Query, narrowed: wq.Query | None, excluded: frozenset[int], wanted: int
+) -> list[tuple[int, float]]:
     """The best-scoring document of each of the `wanted` best facts."""
     briefs = _briefs(searcher)
+    mask = {docnum for docnum, brief in enumerate(briefs) if brief is not None and brief.position in excluded} if excluded else None
     limit = wanted * 2 + 10
     while True:
-        results = searcher.search(words, filter=narrowed, limit=limit)
+        results = searcher.search(words, filter=narrowed, mask=mask, limit=limit)
         best: dict[int, tuple[int, float]] = {}
         for score, docnum in results.top_n:
             brief = briefs[docnum]
             if brief is not None and brief.position not in best:
                 best[brief.position] = (docnum, score)
-        if len(best) >= wanted or len(results.top_n) >= results.scored_length() and limit >= len(results):
+        if len(best) >= wanted or len(results.top_n) < limit:
             return list(best.values())[:wanted]
         limit *= 4
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,9 +53,9 @@ def schema_url(base_url: str, schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def postgres_schema_url() -> Iterator[str]:
-    """A URL whose connections live in a fresh schema, dropped with all it holds at teardown."""
+@contextmanager
+def fresh_postgres_schema() -> Iterator[str]:
+    """A URL whose connections live in a fresh schema, dropped with all it holds afterwards."""
     base_url = _postgres_base_url()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     _admin(base_url, f'CREATE SCHEMA "{schema}"')
@@ -64,12 +65,19 @@ def postgres_schema_url() -> Iterator[str]:
         _admin(base_url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    ]
-)
+@pytest.fixture
+def postgres_schema_url() -> Iterator[str]:
+    with fresh_postgres_schema() as url:
+        yield url
+
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL for an empty log on each backend in turn."""
     if request.param == "sqlite":
