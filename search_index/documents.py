@@ -1,8 +1,9 @@
 """The index's schema and the documents one fact becomes.
 
-A statement is one document (its quote and original words, its speaker's
-name and aliases, its context); every source of every fact is one more (its
-excerpt, title and publisher). Each document carries the whole fact as it
+Every fact is one document: a statement's quote and original words, its
+speaker's name and aliases and its context, or another fact's description;
+with the titles and publishers of all its sources. Every source that prints
+an excerpt is one more document (the excerpt, its title and publisher). Each document carries the whole fact as it
 stands (`record`), so a hit shows its provenance without going back to the
 database, and a correction can rebuild the documents from the index alone.
 Entities are kept as documents of their own kind so that a speaker's names
@@ -15,16 +16,15 @@ from typing import Any, NamedTuple
 
 import orjson
 from whoosh.columns import VarBytesColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
 from events.catalogue import ANONYMOUS
-from events.edtf_dates import parse_edtf_date
+from events.edtf_dates import EdtfDate, parse_edtf_date
 from events.envelope import EventEnvelope
 from projections.text import fold
 from search_index.analysis import text_analyzer
 
 STATEMENT = "StatementMade"
-SEARCHABLE_KINDS = ("statement", "source")
 FACT_TEXT_FIELDS = ("title", "summary", "motion", "notes", "threshold", "purpose", "place", "reason", "note", "description")
 """Payload fields of facts other than statements whose words describe the fact, searched as its context."""
 
@@ -44,8 +44,6 @@ def schema() -> Schema:
         speaker=KEYWORD(commas=True, scorable=False),
         publisher=KEYWORD(commas=True, scorable=False),
         type=ID,
-        lower=NUMERIC(int, bits=32),  # yyyymmdd; unsigned NUMERIC mishandles open-ended ranges
-        upper=NUMERIC(int, bits=32),
         # What a search reads for every match, packed in one column: see Brief.
         brief=COLUMN(VarBytesColumn()),
         record=STORED,
@@ -96,10 +94,6 @@ def _names(entity: dict[str, Any] | None) -> list[str]:
     return [entity["name"], *entity.get("aliases", ())] if entity else []
 
 
-def _day(value: str) -> int:
-    return int(value.replace("-", ""))
-
-
 def documents(record: dict[str, Any], names: Names) -> list[dict[str, Any]]:
     """The documents of one fact, as it stands now."""
     data, sources, event_id = record["data"], record["sources"], record["event_id"]
@@ -112,52 +106,53 @@ def documents(record: dict[str, Any], names: Names) -> list[dict[str, Any]]:
         "type": record["type"],
         "speaker": ",".join(key.replace(",", " ") for key in speaker_keys),
         "publisher": ",".join(fold(p).replace(",", " ") for p in publishers),
-        "lower": _day(occurred.lower),
-        "upper": _day(occurred.upper),
         "record": orjson.dumps(record).decode(),
-        "brief": Brief.pack(record["position"], speaker.name, publishers, occurred.lower, record["type"]),
+        "brief": Brief.pack(record["position"], speaker.name, publishers, occurred, record["type"]),
     }
-    docs = []
+    # Every source's title and publisher are searched with the fact itself; a source's excerpt
+    # (the words as printed) is a document of its own, so a hit can show where it matched.
+    cited = "\n".join(dict.fromkeys(part for source in sources for part in (source.get("title"), source["publisher"]) if part))
     if record["type"] == STATEMENT:
-        docs.append({
-            **common,
-            "key": f"{event_id}/s",
+        main = {
             "kind": "statement",
             "text": "\n".join(filter(None, (data["quote"], data.get("original_text")))),
             "names": speaker.words,
             "context": "\n".join(filter(None, (data.get("context"), data.get("medium")))),
-            "source": "\n".join(publishers),
-        })
-        context = ""
+        }
     else:
-        context = "\n".join(str(data[name]) for name in FACT_TEXT_FIELDS if isinstance(data.get(name), str))
+        main = {"kind": "fact", "context": "\n".join(str(data[name]) for name in FACT_TEXT_FIELDS if isinstance(data.get(name), str))}
+    docs = [{**common, **main, "key": f"{event_id}/f", "source": cited}]
     for n, source in enumerate(sources):
-        docs.append({
-            **common,
-            "key": f"{event_id}/{n}",
-            "kind": "source",
-            "text": source.get("quote") or "",
-            "source": "\n".join(filter(None, (source.get("title"), source["publisher"]))),
-            "context": context,
-        })
+        if source.get("quote"):
+            docs.append({
+                **common,
+                "key": f"{event_id}/{n}",
+                "kind": "source",
+                "text": source["quote"],
+                "source": "\n".join(filter(None, (source.get("title"), source["publisher"]))),
+            })
     return docs
 
 
 class Brief(NamedTuple):
-    """The per-document column a search reads for every match: which event, and its facet values."""
+    """The per-document column a search reads for every match: which fact, its dates and facet values."""
 
     position: int
     speaker: str | None
     publishers: tuple[str, ...]
-    year: str
     lower: str
+    upper: str
     type: str
 
+    @property
+    def year(self) -> str:
+        return self.lower[:4]
+
     @staticmethod
-    def pack(position: int, speaker: str | None, publishers: list[str], lower: str, type: str) -> bytes:
-        return orjson.dumps([position, speaker, publishers, lower, type])
+    def pack(position: int, speaker: str | None, publishers: list[str], occurred: EdtfDate, type: str) -> bytes:
+        return orjson.dumps([position, speaker, publishers, occurred.lower, occurred.upper, type])
 
     @classmethod
     def unpack(cls, raw: bytes) -> Brief:
-        position, speaker, publishers, lower, type = orjson.loads(raw)
-        return cls(position, speaker, tuple(publishers), lower[:4], lower, type)
+        position, speaker, publishers, lower, upper, type = orjson.loads(raw)
+        return cls(position, speaker, tuple(publishers), lower, upper, type)

@@ -26,6 +26,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 from projections.runner import Checkpoint
+from search_index import whoosh_fixes  # noqa: F401 - patches Whoosh before any segment is written
 from search_index.documents import schema
 
 INDEX_NAME = "MAIN"

@@ -9,6 +9,7 @@ turns into a 400.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query as wq
@@ -105,8 +106,27 @@ def fuzzy(q: wq.Query) -> wq.Query:
     return q.apply(fuzzy)
 
 
-def filters(speaker: str | None, publisher: str | None, type: str | None, start: str | None, end: str | None) -> wq.Query | None:
-    """The filters asked for, as one query, or None."""
+@dataclass(frozen=True)
+class Filters:
+    """What a search is narrowed to: index terms for speaker, publisher and type; the date window
+    is checked on each match's brief (the index holds no date terms: numeric range terms would
+    cost more postings per document than all the words of a short quote)."""
+
+    terms: wq.Query | None = None
+    start: str | None = None
+    end: str | None = None
+
+    @property
+    def dated(self) -> bool:
+        return self.start is not None or self.end is not None
+
+    def admits(self, lower: str, upper: str) -> bool:
+        """Whether a fact that occurred within [lower, upper] overlaps the window."""
+        return (self.start is None or upper >= self.start) and (self.end is None or lower <= self.end)
+
+
+def filters(speaker: str | None, publisher: str | None, type: str | None, start: str | None, end: str | None) -> Filters:
+    """The filters asked for; `start` and `end` are EDTF dates (`2024`, `2024-06`, `2024-06-20`)."""
     parts: list[wq.Query] = []
     if speaker and speaker.strip():
         parts.append(_key("speaker", speaker))
@@ -114,13 +134,12 @@ def filters(speaker: str | None, publisher: str | None, type: str | None, start:
         parts.append(_key("publisher", publisher))
     if type and type.strip():
         parts.append(wq.Term("type", type.strip()))
-    if start and start.strip():
-        parts.append(wq.NumericRange("upper", _day("from", start, upper=False), None))
-    if end and end.strip():
-        parts.append(wq.NumericRange("lower", None, _day("to", end, upper=True)))
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+    terms = None if not parts else parts[0] if len(parts) == 1 else wq.And(parts)
+    return Filters(
+        terms,
+        _day("from", start, upper=False) if start and start.strip() else None,
+        _day("to", end, upper=True) if end and end.strip() else None,
+    )
 
 
 def _key(field: str, value: str) -> wq.Query:
@@ -129,12 +148,12 @@ def _key(field: str, value: str) -> wq.Query:
     return wq.Or([wq.Term(field, key) for key in sorted(keys)])
 
 
-def _day(parameter: str, value: str, *, upper: bool) -> int:
+def _day(parameter: str, value: str, *, upper: bool) -> str:
     try:
         date = parse_edtf_date(value.strip())
     except EdtfError as exc:
         raise QueryError(parameter, str(exc)) from None
-    return int((date.upper if upper else date.lower).replace("-", ""))
+    return date.upper if upper else date.lower
 
 
 def term_texts(q: wq.Query, reader: Any) -> frozenset[str]:

@@ -25,7 +25,7 @@ from whoosh.searching import Searcher
 from search_index.analysis import STOP_WORDS, fold_word, text_analyzer
 from search_index.documents import Brief
 from search_index.index import SearchIndex
-from search_index.query import OPERATORS, QueryError, filters, fuzzy, parse, term_texts, without_negations
+from search_index.query import OPERATORS, Filters, QueryError, filters, fuzzy, parse, term_texts, without_negations
 
 Sort = Literal["relevance", "date"]
 MAX_PER_PAGE = 100
@@ -123,7 +123,7 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     if words is not None:
         words, negated = without_negations(words)
         if negated:
-            excluded = frozenset(_Matches.of(searcher, wq.Or(negated), None).events)
+            excluded = frozenset(_Matches.of(searcher, wq.Or(negated), Filters()).events)
     narrowed = filters(request.speaker, request.publisher, request.type, request.start, request.end)
     found = _Matches.of(searcher, words, narrowed, excluded)
     fuzzy_used = False
@@ -141,7 +141,7 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
         scores = _scores(searcher, words, page) if words is not None else {}
         chosen = [(docnum, scores.get(docnum)) for docnum in page]
     else:
-        chosen = _top(searcher, words, narrowed, excluded, first + request.per_page)[first:]
+        chosen = _top(searcher, words, found, narrowed, excluded, first + request.per_page)[first:]
     terms = term_texts(words, searcher.reader()) if words is not None else frozenset()
     return SearchResults(
         total=len(found.events),
@@ -161,10 +161,8 @@ class _Matches:
         self.events = events
 
     @classmethod
-    def of(
-        cls, searcher: Searcher, words: wq.Query | None, narrowed: wq.Query | None, excluded: frozenset[int] = frozenset()
-    ) -> _Matches:
-        parts = [q for q in (words, narrowed) if q is not None]
+    def of(cls, searcher: Searcher, words: wq.Query | None, narrowed: Filters, excluded: frozenset[int] = frozenset()) -> _Matches:
+        parts = [q for q in (words, narrowed.terms) if q is not None]
         if not parts:
             matcher: wq.Query = wq.Every()
         else:
@@ -173,7 +171,9 @@ class _Matches:
         events: dict[int, tuple[int, Brief]] = {}
         for docnum in searcher.docs_for_query(matcher):
             brief = briefs[docnum]
-            if brief is not None and brief.position not in events and brief.position not in excluded:
+            if brief is None or brief.position in events or brief.position in excluded:
+                continue
+            if not narrowed.dated or narrowed.admits(brief.lower, brief.upper):
                 events[brief.position] = (docnum, brief)
         return cls(events)
 
@@ -213,15 +213,16 @@ def _briefs(searcher: Searcher) -> list[Brief | None]:
     return cached
 
 
-def _top(
-    searcher: Searcher, words: wq.Query, narrowed: wq.Query | None, excluded: frozenset[int], wanted: int
-) -> list[tuple[int, float]]:
+def _top(searcher: Searcher, words: wq.Query, found: _Matches, narrowed: Filters, excluded: frozenset[int], wanted: int) -> list[tuple[int, float]]:
     """The best-scoring document of each of the `wanted` best facts."""
     briefs = _briefs(searcher)
+    allowed: Any = narrowed.terms
+    if narrowed.dated:  # only the documents of facts in the window
+        allowed = {d for d, brief in enumerate(briefs) if brief is not None and brief.position in found.events}
     mask = {docnum for docnum, brief in enumerate(briefs) if brief is not None and brief.position in excluded} if excluded else None
     limit = wanted * 2 + 10
     while True:
-        results = searcher.search(words, filter=narrowed, mask=mask, limit=limit)
+        results = searcher.search(words, filter=allowed, mask=mask, limit=limit)
         best: dict[int, tuple[int, float]] = {}
         for score, docnum in results.top_n:
             brief = briefs[docnum]
@@ -251,7 +252,7 @@ def _hit(searcher: Searcher, docnum: int, score: float | None, terms: frozenset[
     record = orjson.loads(stored["record"])
     data, sources = record["data"], record["sources"]
     which = stored["key"].rsplit("/", 1)[1]
-    source = sources[int(which)] if which != "s" else None
+    source = sources[int(which)] if which.isdigit() else None
     # The matched document's own words first, then the rest of the fact's, for the snippet.
     texts = [source.get("quote"), source.get("title")] if source is not None else []
     texts += [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in sources), data.get("context")]
