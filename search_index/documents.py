@@ -32,12 +32,12 @@ FACT_TEXT_FIELDS = ("title", "summary", "motion", "notes", "threshold", "purpose
 def schema() -> Schema:
     analyzer = text_analyzer()
     return Schema(
-        key=ID(unique=True, stored=True),
-        kind=ID,
+        key=ID(unique=True, stored=True),  # a fact's own document, an entity, the checkpoint
+        kind=ID,  # entity or state: documents no search matches
         event=ID,
         # Searched: the words a journalist remembers, a speaker's names, the source and the occasion.
-        text=TEXT(analyzer=analyzer, phrase=True, spelling=True),
-        names=TEXT(analyzer=analyzer, phrase=True, spelling=True),
+        text=TEXT(analyzer=analyzer, phrase=True),
+        names=TEXT(analyzer=analyzer, phrase=True),
         source=TEXT(analyzer=analyzer, phrase=True),
         context=TEXT(analyzer=analyzer, phrase=True),
         # Filters: exact keys, folded.
@@ -101,58 +101,70 @@ def documents(record: dict[str, Any], names: Names) -> list[dict[str, Any]]:
     occurred = parse_edtf_date(record["occurred"])
     publishers = list(dict.fromkeys(source["publisher"] for source in sources))
     speaker_keys = [speaker.id, fold(speaker.name)] if speaker.id and speaker.name else []
-    common = {
+    filtered = {
         "event": event_id,
         "type": record["type"],
         "speaker": ",".join(key.replace(",", " ") for key in speaker_keys),
         "publisher": ",".join(fold(p).replace(",", " ") for p in publishers),
-        "record": orjson.dumps(record).decode(),
-        "brief": Brief.pack(record["position"], speaker.name, publishers, occurred, record["type"]),
     }
     # Every source's title and publisher are searched with the fact itself; a source's excerpt
     # (the words as printed) is a document of its own, so a hit can show where it matched.
     cited = "\n".join(dict.fromkeys(part for source in sources for part in (source.get("title"), source["publisher"]) if part))
     if record["type"] == STATEMENT:
         main = {
-            "kind": "statement",
             "text": "\n".join(filter(None, (data["quote"], data.get("original_text")))),
             "names": speaker.words,
             "context": "\n".join(filter(None, (data.get("context"), data.get("medium")))),
         }
     else:
-        main = {"kind": "fact", "context": "\n".join(str(data[name]) for name in FACT_TEXT_FIELDS if isinstance(data.get(name), str))}
-    docs = [{**common, **main, "key": f"{event_id}/f", "source": cited}]
+        main = {"context": "\n".join(str(data[name]) for name in FACT_TEXT_FIELDS if isinstance(data.get(name), str))}
+    docs = [{
+        **filtered,
+        **main,
+        "key": fact_key(event_id),
+        "source": cited,
+        "record": orjson.dumps(record).decode(),
+        "brief": Brief.pack(record, speaker.name, publishers, occurred, None),
+    }]
     for n, source in enumerate(sources):
         if source.get("quote"):
             docs.append({
-                **common,
-                "key": f"{event_id}/{n}",
-                "kind": "source",
+                **filtered,
                 "text": source["quote"],
-                "source": "\n".join(filter(None, (source.get("title"), source["publisher"]))),
+                "source": source["publisher"],
+                "brief": Brief.pack(record, speaker.name, publishers, occurred, n),
             })
     return docs
 
 
-class Brief(NamedTuple):
-    """The per-document column a search reads for every match: which fact, its dates and facet values."""
+def fact_key(event_id: str) -> str:
+    """The key of a fact's own document, the one that stores its record."""
+    return f"{event_id}/f"
 
+
+class Brief(NamedTuple):
+    """The per-document column a search reads for every match: which fact (and which of its
+    sources, for an excerpt), its dates and its facet values."""
+
+    event: str
     position: int
     speaker: str | None
     publishers: tuple[str, ...]
     lower: str
     upper: str
     type: str
+    source: int | None
 
     @property
     def year(self) -> str:
         return self.lower[:4]
 
     @staticmethod
-    def pack(position: int, speaker: str | None, publishers: list[str], occurred: EdtfDate, type: str) -> bytes:
-        return orjson.dumps([position, speaker, publishers, occurred.lower, occurred.upper, type])
+    def pack(record: dict[str, Any], speaker: str | None, publishers: list[str], occurred: EdtfDate, source: int | None) -> bytes:
+        return orjson.dumps([record["event_id"], record["position"], speaker, publishers, occurred.lower, occurred.upper,
+                             record["type"], source])
 
     @classmethod
     def unpack(cls, raw: bytes) -> Brief:
-        position, speaker, publishers, lower, upper, type = orjson.loads(raw)
-        return cls(position, speaker, tuple(publishers), lower, upper, type)
+        event, position, speaker, publishers, lower, upper, type, source = orjson.loads(raw)
+        return cls(event, position, speaker, tuple(publishers), lower, upper, type, source)

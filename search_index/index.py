@@ -11,6 +11,7 @@ log. Readers are per thread and reopen when a newer commit exists.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,8 +23,9 @@ import orjson
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, FileIndex
+from whoosh.multiproc import MpWriter
 from whoosh.searching import Searcher
-from whoosh.writing import SegmentWriter
+from whoosh.writing import MERGE_SMALL, NO_MERGE, SegmentWriter
 
 from projections.runner import Checkpoint
 from search_index import whoosh_fixes  # noqa: F401 - patches Whoosh before any segment is written
@@ -33,6 +35,8 @@ INDEX_NAME = "MAIN"
 LOCK_TIMEOUT = 120.0
 """Seconds a writer waits for another (a rebuild's batch, another process's catch-up) to commit."""
 STATE_KEY = "state"
+BULK_MB = 1024
+BULK_PROCS = int(os.environ.get("ACCORD_INDEX_PROCS", "2"))
 
 __all__ = ["IndexBusy", "SearchIndex"]
 
@@ -44,11 +48,10 @@ class IndexBusy(RuntimeError):
 class SearchIndex:
     """The index directory at `path`, created on first use."""
 
-    def __init__(self, path: Path, *, limitmb: int = 128) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.storage = FileStorage(str(self.path))
-        self.limitmb = limitmb
         self._local = threading.local()
         if not whoosh_index.exists_in(str(self.path), INDEX_NAME):
             with self._locked():
@@ -69,17 +72,33 @@ class SearchIndex:
             lock.release()
 
     @contextmanager
-    def writer(self) -> Iterator[SegmentWriter]:
-        """A writer under the index's lock, committed on success and cancelled on error."""
+    def writer(self, *, bulk: bool = False) -> Iterator[SegmentWriter]:
+        """A writer under the index's lock, committed on success and cancelled on error.
+
+        In `bulk` (a rebuild's batches) the postings of a whole batch stay in memory
+        (Whoosh's default spills them to disk and reads them back past ~128 MB of
+        estimated size) and segments are not merged until `merge()`: merging at
+        every commit re-encodes the earlier batches again and again.
+        """
         with self._locked():
-            writer = SegmentWriter(self._index(), _lk=False, limitmb=self.limitmb)
+            if bulk and BULK_PROCS > 1:
+                writer: SegmentWriter = MpWriter(self._index(), procs=BULK_PROCS, batchsize=500, multisegment=True,
+                                                 _lk=False, subargs={"limitmb": BULK_MB // BULK_PROCS})
+            else:
+                writer = SegmentWriter(self._index(), _lk=False, limitmb=BULK_MB if bulk else 128)
             try:
                 yield writer
             except BaseException:
                 writer.cancel()
                 raise
             if not writer.is_closed:  # the caller may cancel a batch that found nothing to do
-                writer.commit()
+                writer.commit(mergetype=NO_MERGE if bulk else None)
+
+    def merge(self) -> None:
+        """Merge the segments a bulk run left, as Whoosh's usual policy would."""
+        with self._locked():
+            writer = SegmentWriter(self._index(), _lk=False, limitmb=BULK_MB)
+            writer.commit(mergetype=MERGE_SMALL)
 
     def reset(self, version: int) -> None:
         """Drop every document (and the schema, which a new version may change) and start at position 0."""

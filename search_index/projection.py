@@ -23,7 +23,7 @@ from whoosh.writing import SegmentWriter
 from events.amendments import merged
 from events.envelope import EventEnvelope
 from projections.runner import Checkpoint, Projection, ProjectionVersionChanged
-from search_index.documents import Names, documents, record_of
+from search_index.documents import Names, documents, fact_key, record_of
 from search_index.index import SearchIndex, read_state, save_state
 
 ENTITY = "EntityRegistered"
@@ -53,9 +53,10 @@ class SearchProjection(Projection):
             yield
         finally:
             self._bulk = False
+            self.index.merge()
 
     def apply(self, events: Sequence[EventEnvelope], after: int) -> int:
-        with self.index.writer() as writer:
+        with self.index.writer(bulk=self._bulk) as writer:
             searcher = writer.searcher()
             stored = read_state(searcher)
             if stored is None or stored.version != self.version:
@@ -85,11 +86,17 @@ class SearchProjection(Projection):
         return self._entities
 
     def digest(self) -> str:
-        """SHA-256 over every stored document in key order: equal digests, equal index."""
+        """SHA-256 over every document's stored fields and brief, sorted: equal digests, equal index."""
         hasher = hashlib.sha256()
         with self.index._index().searcher() as searcher:
-            for fields in sorted(searcher.reader().all_stored_fields(), key=lambda f: f["key"]):
-                hasher.update(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
+            documents = sorted(
+                orjson.dumps([leaf.stored_fields(docnum), brief.decode()], option=orjson.OPT_SORT_KEYS)
+                for leaf in (s.reader() for s, _ in searcher.leaf_searchers())
+                for docnum, brief in enumerate(leaf.column_reader("brief"))
+                if not leaf.is_deleted(docnum)
+            )
+            for document in documents:
+                hasher.update(document)
         return hasher.hexdigest()
 
 
@@ -148,7 +155,7 @@ class _Batch:
     def _fact(self, event_id: str) -> dict[str, Any] | None:
         if event_id in self.facts:
             return self.facts[event_id]
-        fields = self.searcher.document(event=event_id)
+        fields = self.searcher.document(key=fact_key(event_id))
         if fields is None:
             return None
         self.stored.add(event_id)
@@ -166,6 +173,8 @@ class _Batch:
     def write(self, writer: SegmentWriter) -> None:
         for stream in self.renamed:
             for fields in self.searcher.documents(speaker=stream):
+                if "record" not in fields:
+                    continue  # an excerpt: its fact's own document is listed too
                 record = orjson.loads(fields["record"])
                 if record["event_id"] not in self.facts:
                     self.facts[record["event_id"]] = record

@@ -22,8 +22,8 @@ from whoosh import query as wq
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, WholeFragmenter, highlight
 from whoosh.searching import Searcher
 
-from search_index.analysis import STOP_WORDS, fold_word, text_analyzer
-from search_index.documents import Brief
+from search_index.analysis import STOP_WORDS, fold_word, stem, text_analyzer
+from search_index.documents import Brief, fact_key
 from search_index.index import SearchIndex
 from search_index.query import OPERATORS, Filters, QueryError, filters, fuzzy, parse, term_texts, without_negations
 
@@ -145,7 +145,7 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     terms = term_texts(words, searcher.reader()) if words is not None else frozenset()
     return SearchResults(
         total=len(found.events),
-        hits=[_hit(searcher, docnum, score, terms) for docnum, score in chosen],
+        hits=[_hit(searcher, docnum, score, terms, _record(searcher, docnum)) for docnum, score in chosen],
         facets=found.facets(),
         suggestion=suggestion,
         fuzzy=fuzzy_used,
@@ -247,17 +247,26 @@ def _scores(searcher: Searcher, words: wq.Query, docnums: Iterable[int]) -> dict
     return scores
 
 
-def _hit(searcher: Searcher, docnum: int, score: float | None, terms: frozenset[str]) -> Hit:
-    stored = searcher.stored_fields(docnum)
-    record = orjson.loads(stored["record"])
-    data, sources = record["data"], record["sources"]
-    which = stored["key"].rsplit("/", 1)[1]
-    source = sources[int(which)] if which.isdigit() else None
-    # The matched document's own words first, then the rest of the fact's, for the snippet.
-    texts = [source.get("quote"), source.get("title")] if source is not None else []
-    texts += [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in sources), data.get("context")]
+def _hit(searcher: Searcher, docnum: int, score: float | None, terms: frozenset[str], record: dict[str, Any]) -> Hit:
     brief = _briefs(searcher)[docnum]
-    return Hit(record, brief.speaker if brief else None, source, score, _highlight([t for t in texts if t], terms))
+    assert brief is not None
+    data, sources = record["data"], record["sources"]
+    source = sources[brief.source] if brief.source is not None else None
+    # The matched document's own words first, then the rest of the fact's, for the snippet.
+    texts = [source.get("quote")] if source is not None else []
+    texts += [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in sources), data.get("context")]
+    return Hit(record, brief.speaker, source, score, _highlight([t for t in texts if t], terms))
+
+
+def _record(searcher: Searcher, docnum: int) -> dict[str, Any]:
+    """The record of the fact a document belongs to: an excerpt's is on its fact's own document."""
+    stored = searcher.stored_fields(docnum)
+    if "record" not in stored:
+        brief = _briefs(searcher)[docnum]
+        assert brief is not None
+        stored = searcher.document(key=fact_key(brief.event))
+    record: dict[str, Any] = orjson.loads(stored["record"])
+    return record
 
 
 def _highlight(texts: list[str], terms: frozenset[str]) -> str:
@@ -278,7 +287,7 @@ def _fact_words(record: dict[str, Any], source: dict[str, Any] | None) -> str:
 
 
 def _suggest(searcher: Searcher, text: str) -> str | None:
-    """The query with each word the index does not know replaced by its closest known word, if any."""
+    """The query with each word the index does not know replaced by the closest word it knows, if any."""
     reader = searcher.reader()
     changed = False
     pieces: list[str] = []
@@ -288,31 +297,49 @@ def _suggest(searcher: Searcher, text: str) -> str | None:
         pieces.append(text[last : match.start()])
         last = match.end()
         folded = fold_word(word)
-        if word in OPERATORS or folded in STOP_WORDS or len(folded) < 3 or _known(reader, folded):
+        if word in OPERATORS or folded in STOP_WORDS or len(folded) < 3 or _known(reader, stem(folded)):
             pieces.append(word)
             continue
-        best = _closest(reader, folded)
-        if best is None:
+        closest = _closest(searcher, stem(folded))
+        if closest is None:
             pieces.append(word)
         else:
-            pieces.append(best.capitalize() if word[0].isupper() else best)
+            pieces.append(closest.capitalize() if word[0].isupper() else closest.lower())
             changed = True
     pieces.append(text[last:])
     return "".join(pieces) if changed else None
 
 
-def _known(reader: Any, word: str) -> bool:
-    return any(reader.doc_frequency(name, word) for name in ("spell_text", "spell_names"))
+SPELLING_FIELDS = ("text", "names")
 
 
-def _closest(reader: Any, word: str) -> str | None:
-    candidates: list[tuple[int, int, str]] = []
-    for distance in (1, 2) if len(word) > 4 else (1,):
-        for name in ("spell_text", "spell_names"):
-            for found in reader.terms_within(name, word, distance, prefix=1):
-                candidates.append((distance, -reader.doc_frequency(name, found), found))
+def _known(reader: Any, term: str) -> bool:
+    return any(reader.doc_frequency(name, term) for name in SPELLING_FIELDS)
+
+
+def _closest(searcher: Searcher, term: str) -> str | None:
+    """The most frequent indexed stem within one edit (two for long words), as a word a quote prints."""
+    reader = searcher.reader()
+    candidates: list[tuple[int, int, str, str]] = []
+    for distance in (1, 2) if len(term) > 5 else (1,):
+        for name in SPELLING_FIELDS:
+            for found in reader.terms_within(name, term, distance, prefix=1):
+                candidates.append((distance, -reader.doc_frequency(name, found), found, name))
         if candidates:
-            return min(candidates)[2]
+            _, _, found, name = min(candidates)
+            return _printed(searcher, name, found)
     return None
 
 
+def _printed(searcher: Searcher, field: str, term: str) -> str:
+    """A word as some document prints it that the index keeps as `term` (stems are not words)."""
+    for docnum in searcher.docs_for_query(wq.Term(field, term)):
+        record = _record(searcher, docnum)
+        data = record["data"]
+        texts = [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in record["sources"]), data.get("context")]
+        for text in filter(None, texts):
+            for token in _analyzer(text, chars=True, removestops=False):
+                if token.text == term:
+                    return text[token.startchar : token.endchar]
+        break
+    return term
