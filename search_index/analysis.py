@@ -10,10 +10,12 @@ document, lets one quote mix both scripts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
-from whoosh.analysis import Filter, RegexTokenizer, Token
+from whoosh.analysis import Token, Tokenizer
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.lang import stemmer_for_language
 from whoosh.support.charset import accent_map
@@ -44,44 +46,60 @@ def stem(word: str) -> str:
     return word
 
 
-class FoldFilter(Filter):
-    """Lower-cases and folds each token and drops stop words, renumbering positions as Whoosh's
-    StopFilter does: a phrase query loses its stop words too, so "window to the West" must find
-    "window" and "west" next to each other."""
+class WordTokenizer(Tokenizer):
+    """Splits text into words, folds them, drops stop words and stems each by its script, in one
+    pass: the chain of a Whoosh tokenizer and filters did the same with a generator per step, and
+    indexing spends most of its time here.
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        position = -1
-        for token in tokens:
-            text = token.text.lower().translate(_FOLD)
-            if text in STOP_WORDS:
-                token.stopped = True
-                if token.removestops:
-                    continue
-            token.text = text
-            if token.positions:
+    Positions are renumbered without the stop words, as Whoosh's StopFilter does: a phrase query
+    loses its stop words too, so "window to the West" must find "window" and "west" side by side.
+    """
+
+    _words = re.compile(r"\w+(?:\.\w+)*")
+
+    def __call__(
+        self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+        removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+        mode: str = "", **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        matches = self._words.finditer(value) if tokenize else [_Whole(value)]
+        position = start_pos - 1
+        for match in matches:
+            word = match.group().lower().translate(_FOLD)
+            stopped = word in STOP_WORDS
+            if stopped and removestops:
+                continue
+            token.text = word if stopped else stem(word)
+            token.stopped = stopped
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = match.group()
+            if positions:
                 position += 1
                 token.pos = position
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
             yield token
 
 
-class ScriptStemFilter(Filter):
-    """Stems each token with the Snowball stemmer of its script. A morphological filter, so a
-    field's spelling words (indexed with `no_morph`) keep their whole form."""
+class _Whole:
+    """The whole value as one match, for `tokenize=False` (how Whoosh's parser passes some terms)."""
 
-    is_morph = True
+    def __init__(self, value: str) -> None:
+        self.value = value
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for token in tokens:
-            if not token.stopped:
-                token.text = stem(token.text)
-            yield token
+    def group(self) -> str:
+        return self.value
+
+    def start(self) -> int:
+        return 0
+
+    def end(self) -> int:
+        return len(self.value)
 
 
 def text_analyzer() -> CompositeAnalyzer:
     """The analyzer of every searchable text field."""
-    return RegexTokenizer(r"\w+(?:\.\w+)*") | FoldFilter() | ScriptStemFilter()
-
-
-def name_analyzer() -> CompositeAnalyzer:
-    """Names: folded words, never stemmed, so "Grinev" does not meet "Grin"."""
-    return RegexTokenizer(r"\w+") | FoldFilter()
+    return CompositeAnalyzer(WordTokenizer())

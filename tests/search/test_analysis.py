@@ -34,7 +34,3 @@ def test_each_word_is_stemmed_by_its_own_script() -> None:
 def test_stop_words_leave_no_gap_so_phrases_still_match() -> None:
     tokens = [(t.text, t.pos) for t in text_analyzer()("a window to the West", positions=True)]
     assert tokens == [("window", 0), ("west", 1)]
-
-
-def test_spelling_words_keep_their_whole_form() -> None:
-    assert terms("учёных voted", no_morph=True) == ["ученых", "voted"]
