@@ -35,11 +35,11 @@ def schema() -> Schema:
         key=ID(unique=True, stored=True),  # a fact's own document, an entity, the checkpoint
         kind=ID,  # entity or state: documents no search matches
         event=ID,
-        # Searched: the words a journalist remembers, a speaker's names, the source and the occasion.
+        # Searched: the words as printed (quotes and excerpts), and what they are about (who said
+        # them under every name, the occasion, the sources' titles and publishers). Two fields, not
+        # one per kind of text: each field is one more posting list to score per query word.
         text=TEXT(analyzer=analyzer, phrase=True),
-        names=TEXT(analyzer=analyzer, phrase=True),
-        source=TEXT(analyzer=analyzer, phrase=True),
-        context=TEXT(analyzer=analyzer, phrase=True),
+        about=TEXT(analyzer=analyzer, phrase=True),
         # Filters: exact keys, folded.
         speaker=KEYWORD(commas=True, scorable=False),
         publisher=KEYWORD(commas=True, scorable=False),
@@ -113,16 +113,15 @@ def documents(record: dict[str, Any], names: Names) -> list[dict[str, Any]]:
     if record["type"] == STATEMENT:
         main = {
             "text": "\n".join(filter(None, (data["quote"], data.get("original_text")))),
-            "names": speaker.words,
-            "context": "\n".join(filter(None, (data.get("context"), data.get("medium")))),
+            "about": "\n".join(filter(None, (speaker.words, data.get("context"), data.get("medium"), cited))),
         }
     else:
-        main = {"context": "\n".join(str(data[name]) for name in FACT_TEXT_FIELDS if isinstance(data.get(name), str))}
+        described = (str(data[name]) for name in FACT_TEXT_FIELDS if isinstance(data.get(name), str))
+        main = {"about": "\n".join([*described, cited])}
     docs = [{
         **filtered,
         **main,
         "key": fact_key(event_id),
-        "source": cited,
         "record": orjson.dumps(record).decode(),
         "brief": Brief.pack(record, speaker.name, publishers, occurred, None),
     }]
@@ -131,7 +130,7 @@ def documents(record: dict[str, Any], names: Names) -> list[dict[str, Any]]:
             docs.append({
                 **filtered,
                 "text": source["quote"],
-                "source": source["publisher"],
+                "about": source["publisher"],
                 "brief": Brief.pack(record, speaker.name, publishers, occurred, n),
             })
     return docs

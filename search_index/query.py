@@ -1,4 +1,4 @@
-"""From what a journalist types to a Whoosh query: words, phrases, AND/OR/NOT, prefixes, fuzzy words.
+"""From what a journalist types to a Whoosh query: words, phrases, AND/OR/NOT, prefixes, close spellings.
 
 The parser is lenient: Whoosh reads unbalanced quotes and parentheses as
 best it can. What it cannot make anything of (a query of operators or stop
@@ -14,15 +14,15 @@ from typing import Any
 
 from whoosh import query as wq
 from whoosh.fields import Schema
-from whoosh.qparser import AndGroup, FuzzyTermPlugin, MultifieldParser
+from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.qparser.plugins import FieldsPlugin, RangePlugin
 
 from events.edtf_dates import EdtfError, parse_edtf_date
 from projections.text import fold
 from search_index.analysis import fold_word
 
-FIELD_BOOSTS = {"text": 3.0, "names": 2.0, "source": 1.0, "context": 0.5}
-"""The quote weighs most, then who said it, then where it was printed, then the occasion."""
+FIELD_BOOSTS = {"text": 2.0, "about": 1.0}
+"""The words as printed weigh most; who said them, where and when count too."""
 MAX_QUERY_LENGTH = 1000
 OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -42,7 +42,6 @@ def parser(schema: Schema) -> MultifieldParser:
     # Field syntax would reach the index's internal fields, and ranges mean nothing in quotes.
     parser.remove_plugin_class(FieldsPlugin)
     parser.remove_plugin_class(RangePlugin)
-    parser.add_plugin(FuzzyTermPlugin())
     return parser
 
 
@@ -94,16 +93,25 @@ def without_negations(q: wq.Query) -> tuple[wq.Query, list[wq.Query]]:
     return q, []
 
 
-def fuzzy(q: wq.Query) -> wq.Query:
-    """`q` with every single word also matching words one or two edits away (two for long words)."""
-    if isinstance(q, wq.Term) and q.fieldname in FIELD_BOOSTS and not isinstance(q, wq.FuzzyTerm):
+def words_of(q: wq.Query) -> set[str]:
+    """The single indexed words of `q` (not phrases, prefixes or fuzzy terms)."""
+    if type(q) is wq.Term and q.fieldname in FIELD_BOOSTS:
+        return {q.text if isinstance(q.text, str) else q.text.decode()}
+    if q.is_leaf():
+        return set()
+    return set().union(*(words_of(child) for child in q.children()))
+
+
+def widened(q: wq.Query, alternatives: dict[str, list[str]]) -> wq.Query:
+    """`q` with each word in `alternatives` also matching those words (close spellings)."""
+    if type(q) is wq.Term and q.fieldname in FIELD_BOOSTS:
         text = q.text if isinstance(q.text, str) else q.text.decode()
-        if len(text) < 4:
-            return q
-        return wq.FuzzyTerm(q.fieldname, text, boost=q.boost, maxdist=1 if len(text) < 8 else 2, prefixlength=1)
+        if alternatives.get(text):
+            return wq.Or([q, *(wq.Term(q.fieldname, other, boost=q.boost * 0.8) for other in alternatives[text])])
+        return q
     if q.is_leaf():
         return q
-    return q.apply(fuzzy)
+    return q.apply(lambda child: widened(child, alternatives))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
@@ -22,16 +22,28 @@ from whoosh import query as wq
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, WholeFragmenter, highlight
 from whoosh.searching import Searcher
 
-from search_index.analysis import STOP_WORDS, fold_word, stem, text_analyzer
+from search_index.analysis import fold_word, stem, text_analyzer
 from search_index.documents import Brief, fact_key
 from search_index.index import SearchIndex
-from search_index.query import OPERATORS, Filters, QueryError, filters, fuzzy, parse, term_texts, without_negations
+from search_index.query import (
+    FIELD_BOOSTS,
+    OPERATORS,
+    Filters,
+    QueryError,
+    filters,
+    parse,
+    term_texts,
+    widened,
+    without_negations,
+    words_of,
+)
 
 Sort = Literal["relevance", "date"]
 MAX_PER_PAGE = 100
 FACET_SIZE = 20
 FEW_HITS = 3
 """Fewer facts than this for the words as typed, and close spellings are tried too."""
+MAX_ALTERNATIVES = 8
 SNIPPET_CHARS = 320
 
 _analyzer = text_analyzer()
@@ -102,7 +114,6 @@ class SearchResults:
     fuzzy: bool
     page: int
     per_page: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,13 +138,16 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     narrowed = filters(request.speaker, request.publisher, request.type, request.start, request.end)
     found = _Matches.of(searcher, words, narrowed, excluded)
     fuzzy_used = False
+    suggestion = None
     if words is not None and len(found.events) < FEW_HITS:
-        loose = fuzzy(words)
-        if loose != words:
+        alternatives = {word: _close_words(searcher.reader(), word) for word in words_of(words) if len(word) >= 4}
+        if any(alternatives.values()):
+            loose = widened(words, alternatives)
             wider = _Matches.of(searcher, loose, narrowed, excluded)
             if len(wider.events) > len(found.events):
                 words, found, fuzzy_used = loose, wider, True
-    suggestion = _suggest(searcher, request.q) if words is not None and (fuzzy_used or not found.events) else None
+        if fuzzy_used or not found.events:
+            suggestion = _suggest(searcher, request.q, alternatives)
     first = (request.page - 1) * request.per_page
     if request.sort == "date" or words is None:
         ordered = sorted(found.events.values(), key=lambda b: (b[1].lower, b[1].position), reverse=True)
@@ -155,10 +169,12 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
 
 
 class _Matches:
-    """Every fact a query matches: event position -> (a matching document, the fact's brief)."""
+    """Every fact a query matches (event position -> one of its matching documents and the fact's
+    brief), and every matching document of those facts."""
 
-    def __init__(self, events: dict[int, tuple[int, Brief]]) -> None:
+    def __init__(self, events: dict[int, tuple[int, Brief]], docnums: set[int]) -> None:
         self.events = events
+        self.docnums = docnums
 
     @classmethod
     def of(cls, searcher: Searcher, words: wq.Query | None, narrowed: Filters, excluded: frozenset[int] = frozenset()) -> _Matches:
@@ -169,13 +185,15 @@ class _Matches:
             matcher = parts[0] if len(parts) == 1 else wq.And(parts)
         briefs = _briefs(searcher)
         events: dict[int, tuple[int, Brief]] = {}
+        docnums: set[int] = set()
+        dated = narrowed.dated
         for docnum in searcher.docs_for_query(matcher):
             brief = briefs[docnum]
-            if brief is None or brief.position in events or brief.position in excluded:
+            if brief is None or brief.position in excluded or (dated and not narrowed.admits(brief.lower, brief.upper)):
                 continue
-            if not narrowed.dated or narrowed.admits(brief.lower, brief.upper):
-                events[brief.position] = (docnum, brief)
-        return cls(events)
+            docnums.add(docnum)
+            events.setdefault(brief.position, (docnum, brief))
+        return cls(events, docnums)
 
     def facets(self) -> dict[str, list[dict[str, Any]]]:
         speakers: Counter[str] = Counter()
@@ -216,13 +234,12 @@ def _briefs(searcher: Searcher) -> list[Brief | None]:
 def _top(searcher: Searcher, words: wq.Query, found: _Matches, narrowed: Filters, excluded: frozenset[int], wanted: int) -> list[tuple[int, float]]:
     """The best-scoring document of each of the `wanted` best facts."""
     briefs = _briefs(searcher)
-    allowed: Any = narrowed.terms
-    if narrowed.dated:  # only the documents of facts in the window
-        allowed = {d for d, brief in enumerate(briefs) if brief is not None and brief.position in found.events}
-    mask = {docnum for docnum, brief in enumerate(briefs) if brief is not None and brief.position in excluded} if excluded else None
+    # Whoosh narrows by a query or by a set of documents; the date window and the negations are
+    # already applied to the documents found.
+    allowed: Any = found.docnums if (narrowed.dated or excluded) else narrowed.terms
     limit = wanted * 2 + 10
     while True:
-        results = searcher.search(words, filter=allowed, mask=mask, limit=limit)
+        results = searcher.search(words, filter=allowed, limit=limit)
         best: dict[int, tuple[int, float]] = {}
         for score, docnum in results.top_n:
             brief = briefs[docnum]
@@ -286,57 +303,47 @@ def _fact_words(record: dict[str, Any], source: dict[str, Any] | None) -> str:
     return source.get("quote") or data.get("summary") or data.get("motion") or data.get("title") or source.get("title") or ""
 
 
-def _suggest(searcher: Searcher, text: str) -> str | None:
-    """The query with each word the index does not know replaced by the closest word it knows, if any."""
+def _close_words(reader: Any, word: str) -> list[str]:
+    """Indexed words one edit from `word` (two for words of eight letters or more, if none is one
+    away), most frequent first. They must share its first two letters: that keeps the search of
+    the vocabulary short, and misspellings rarely start wrong."""
+    for distance in (1, 2) if len(word) >= 8 else (1,):
+        found: dict[str, int] = {}
+        for field in FIELD_BOOSTS:
+            for other in reader.terms_within(field, word, distance, prefix=2):
+                if other != word:
+                    found[other] = found.get(other, 0) + reader.doc_frequency(field, other)
+        if found:
+            return sorted(found, key=lambda other: (-found[other], other))[:MAX_ALTERNATIVES]
+    return []
+
+
+def _suggest(searcher: Searcher, text: str, alternatives: dict[str, list[str]]) -> str | None:
+    """The query as typed, each word the index does not know replaced by its closest known word."""
     reader = searcher.reader()
     changed = False
-    pieces: list[str] = []
-    last = 0
-    for match in _WORDS.finditer(text):
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal changed
         word = match[0]
-        pieces.append(text[last : match.start()])
-        last = match.end()
-        folded = fold_word(word)
-        if word in OPERATORS or folded in STOP_WORDS or len(folded) < 3 or _known(reader, stem(folded)):
-            pieces.append(word)
-            continue
-        closest = _closest(searcher, stem(folded))
-        if closest is None:
-            pieces.append(word)
-        else:
-            pieces.append(closest.capitalize() if word[0].isupper() else closest.lower())
-            changed = True
-    pieces.append(text[last:])
-    return "".join(pieces) if changed else None
+        term = stem(fold_word(word))
+        if word in OPERATORS or not alternatives.get(term) or any(reader.doc_frequency(f, term) for f in FIELD_BOOSTS):
+            return word
+        changed = True
+        printed = _printed(searcher, alternatives[term][0])
+        return printed.capitalize() if word[0].isupper() else printed.lower()
+
+    suggested = _WORDS.sub(replace, text)
+    return suggested if changed else None
 
 
-SPELLING_FIELDS = ("text", "names")
-
-
-def _known(reader: Any, term: str) -> bool:
-    return any(reader.doc_frequency(name, term) for name in SPELLING_FIELDS)
-
-
-def _closest(searcher: Searcher, term: str) -> str | None:
-    """The most frequent indexed stem within one edit (two for long words), as a word a quote prints."""
-    reader = searcher.reader()
-    candidates: list[tuple[int, int, str, str]] = []
-    for distance in (1, 2) if len(term) > 5 else (1,):
-        for name in SPELLING_FIELDS:
-            for found in reader.terms_within(name, term, distance, prefix=1):
-                candidates.append((distance, -reader.doc_frequency(name, found), found, name))
-        if candidates:
-            _, _, found, name = min(candidates)
-            return _printed(searcher, name, found)
-    return None
-
-
-def _printed(searcher: Searcher, field: str, term: str) -> str:
+def _printed(searcher: Searcher, term: str) -> str:
     """A word as some document prints it that the index keeps as `term` (stems are not words)."""
-    for docnum in searcher.docs_for_query(wq.Term(field, term)):
+    for docnum in searcher.docs_for_query(wq.Or([wq.Term(field, term) for field in FIELD_BOOSTS])):
         record = _record(searcher, docnum)
         data = record["data"]
-        texts = [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in record["sources"]), data.get("context")]
+        texts = [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in record["sources"]), data.get("context"),
+                 *(s.get("title") for s in record["sources"]), data.get("speaker_description")]
         for text in filter(None, texts):
             for token in _analyzer(text, chars=True, removestops=False):
                 if token.text == term:
