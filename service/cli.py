@@ -36,13 +36,16 @@ err = Console(stderr=True)
 SEED_CORPUS = "seed/corpus.ndjson"
 
 
-def _archive() -> SqlEventStore:
+def _settings() -> Settings:
     try:
-        settings = Settings()
+        return Settings()
     except ValueError as exc:
         err.print(f"[red]accord: bad settings:[/red] {exc}")
         raise typer.Exit(2) from None
-    return open_archive(settings)
+
+
+def _archive() -> SqlEventStore:
+    return open_archive(_settings())
 
 
 def _progress(unit: str) -> Progress:
@@ -186,10 +189,27 @@ def rebuild(
     print(f"rebuilt {names} from {_count(read, 'event')} in {seconds:.1f} s{rate}")
 
 
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from service.api import create_app
+
+    # A live stream (/events/live) never ends on its own: give open ones a few seconds, then close them.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+
+
+Host = Annotated[str, typer.Option(help="Interface to listen on")]
+Port = Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on")]
+
+
 @app.command()
-def demo() -> None:
-    """Create the data directory, load the seed corpus into an empty archive and build every read model."""
-    settings = Settings()
+def demo(
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the HTTP API once the archive is ready")] = True,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+) -> None:
+    """Create the data directory, load the seed corpus into an empty archive, build every read model and serve."""
+    settings = _settings()
     store = open_archive(settings)
     if store.head().position == 0:
         with resources.files("service").joinpath(SEED_CORPUS).open("rb") as source:
@@ -205,14 +225,14 @@ def demo() -> None:
     print(f"agreements as of {as_of.valid_at}:")
     for state in listed.agreements:
         print(f"  {state.id:<28} {state.status:<12} {state.title or ''}")
-    print("Not built yet: search and the web server.")
+    print("Not built yet: search and the web pages.")
+    store.close()
+    if serve:
+        print(f"serving the HTTP API at http://{host}:{port}/ (OpenAPI at http://{host}:{port}/docs); Ctrl-C stops", flush=True)
+        _serve(settings, host, port)
 
 
 @app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-) -> None:
-    """Serve the HTTP API and web pages."""
-    err.print(f"accord serve: the HTTP service is not built yet; nothing listens on {host}:{port}.")
-    raise typer.Exit(1)
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Serve the HTTP API."""
+    _serve(_settings(), host, port)

@@ -1,0 +1,52 @@
+"""How the server is: /health for load balancers and people, /metrics for Prometheus."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+
+from service.api import models
+from service.api.events import archive_of, json_response
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/health",
+    summary="Database reachable, head of the log, each projection's position and lag",
+    response_model=models.Health,
+    responses={503: {"model": models.Health, "description": "The database does not answer"}},
+)
+def health(request: Request) -> Response:
+    archive = archive_of(request)
+    follower = archive.follower
+    try:
+        head = archive.store.head()
+        positions = archive.runner.positions()
+    except Exception as exc:  # whatever the driver raises, the answer is: not healthy
+        body = {"status": "degraded", "database": False, "head": None, "projections": [], "error": f"{type(exc).__name__}: {exc}"}
+        return json_response(body, 503)
+    projections = [{"name": n, "position": p, "lag": max(head.position - p, 0)} for n, p in positions.items()]
+    status = "ok"
+    if follower.last_error or not follower.running:
+        status = "degraded"
+    elif any(p["lag"] for p in projections):
+        status = "catching_up"
+    body = {
+        "status": status, "database": True, "head": {"position": head.position, "hash": head.hash},
+        "projections": projections, "error": follower.last_error,
+    }
+    return json_response(body)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def metrics(request: Request) -> Response:
+    registry = archive_of(request).metrics.registry
+    return Response(await run_in_threadpool(generate_latest, registry), media_type=CONTENT_TYPE_LATEST)
