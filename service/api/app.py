@@ -69,15 +69,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             schema = get_openapi(
                 title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes
             )
-            app.openapi_schema = _problems_as_problem_json(schema)
+            app.openapi_schema = _problems_as_problem_json(schema, public_read=settings.public_read)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
-def _problems_as_problem_json(schema: dict[str, Any]) -> dict[str, Any]:
-    """Document every error response as `application/problem+json` with the Problem schema, the way it is sent."""
+def _problems_as_problem_json(schema: dict[str, Any], *, public_read: bool) -> dict[str, Any]:
+    """Document every error response as `application/problem+json` with the Problem schema, the way it is
+    sent, and a token as optional on reads while they are public."""
     problem = {"$ref": "#/components/schemas/Problem"}
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = problems.Problem.model_json_schema(
         ref_template="#/components/schemas/{model}"
@@ -87,7 +88,9 @@ def _problems_as_problem_json(schema: dict[str, Any]) -> dict[str, Any]:
     schema["components"]["schemas"].pop("HTTPValidationError", None)
     schema["components"]["schemas"].pop("ValidationError", None)
     for path in schema.get("paths", {}).values():
-        for operation in path.values():
+        for method, operation in path.items():
+            if public_read and method == "get" and operation.get("security"):
+                operation["security"] = [{}, *operation["security"]]
             for content in operation.get("requestBody", {}).get("content", {}).values():
                 schema["components"]["schemas"].update(content.get("schema", {}).pop("$defs", {}))
             for status, response in operation.get("responses", {}).items():

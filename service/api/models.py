@@ -6,6 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from events.catalogue import CATALOGUE
+
+EventType = Literal.__getitem__(tuple(CATALOGUE))  # type: ignore[attr-defined]
+
 SOURCE_EXAMPLE = {
     "publisher": "T-invariant",
     "title": "“Window to the West”: how will the fate of the last channel of interaction between Russian physicists and CERN be decided?",
@@ -32,9 +36,12 @@ class NewEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str | None = Field(default=None, description="A UUID; leave it out and the server picks one", examples=[EVENT_ID])
-    type: str = Field(examples=["EntityRegistered"])
-    occurred: str = Field(description="EDTF levels 0-1", examples=["2024-06-13"])
-    data: dict[str, Any] = Field(examples=[{"kind": "organization", "name": "Dissernet", "aliases": ["Диссернет"]}])
+    type: EventType = Field(examples=["EntityRegistered"])  # type: ignore[valid-type]
+    occurred: str = Field(description="EDTF levels 0-1: 2024-06-20, 2024-06, 2024, 2024-12~, 2024-12/2025-03", examples=["2024-06-13"])
+    data: dict[str, Any] = Field(
+        description="The payload, checked strictly against the catalogue entry of `type` (events/catalogue.py)",
+        examples=[{"kind": "organization", "name": "Dissernet", "aliases": ["Диссернет"]}],
+    )
     sources: list[Source] = Field(min_length=1)
     metadata: dict[str, Any] | None = Field(default=None, examples=[{"correlation_id": "import-2026-11"}])
 

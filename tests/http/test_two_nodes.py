@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from service.settings import Settings
 from tests.builders import entity, fact
 from tests.http.conftest import make_tokens
-from service.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
