@@ -6,7 +6,6 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -95,7 +94,3 @@ class RequestContext:
 
         return limited
 
-
-def route_template(scope: dict[str, Any]) -> str:
-    route = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"

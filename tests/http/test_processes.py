@@ -1,4 +1,5 @@
-"""Two `accord serve` processes on one PostgreSQL database: an append through one shows in the other within two seconds."""
+"""Real server processes: `accord demo` serves what it loaded, and two `accord serve` processes on one
+PostgreSQL database see each other's appends within two seconds."""
 
 from __future__ import annotations
 
@@ -29,20 +30,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def accord_serve(url: str, data_dir: Path, *, poll_seconds: float) -> Iterator[str]:
-    """Start `accord serve` in its own process group; yield its base URL once /health answers; always kill it."""
+def accord_serve(url: str, data_dir: Path, *, poll_seconds: float, command: str = "serve") -> Iterator[str]:
+    """Start `accord serve` (or `demo`) in its own process group; yield its base URL once /health answers; always kill it."""
     port = free_port()
     env = {
         **os.environ, "ACCORD_DATABASE_URL": url, "ACCORD_DATA_DIR": str(data_dir), "ACCORD_POLL_SECONDS": str(poll_seconds),
     }
     log = (data_dir.parent / f"serve-{port}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "service", "serve", "--port", str(port)], env=env, cwd=REPO, stdout=log,
+        [sys.executable, "-m", "service", command, "--port", str(port)], env=env, cwd=REPO, stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             assert process.poll() is None, f"accord serve exited: {(data_dir.parent / f'serve-{port}.log').read_text()}"
             try:
@@ -50,7 +51,7 @@ def accord_serve(url: str, data_dir: Path, *, poll_seconds: float) -> Iterator[s
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, "accord serve did not come up within 60 s"
+            assert time.monotonic() < deadline, "the server did not come up within 120 s"
             time.sleep(0.1)
         yield base
     finally:
@@ -88,3 +89,13 @@ def test_an_append_through_one_node_shows_in_the_other_within_two_seconds(postgr
             time.sleep(0.05)
         health = client.get(f"{second}/health").json()
         assert health["head"]["position"] == 2 and health["database"] is True
+
+
+def test_demo_loads_the_seed_corpus_and_serves_it(tmp_path: Path) -> None:
+    data = tmp_path / "demo"
+    with accord_serve(f"sqlite:///{data}/accord.db", data, poll_seconds=1, command="demo") as base:
+        agreements = httpx.get(f"{base}/agreements", timeout=5).json()
+        assert {a["id"] for a in agreements["agreements"]} >= {"agreement-cern-jinr", "agreement-jinr-kek"}
+        assert httpx.get(f"{base}/verify", timeout=5).json()["ok"] is True
+    log = next(tmp_path.glob("serve-*.log")).read_text()
+    assert "serving the HTTP API at http://127.0.0.1:" in log and "Application shutdown complete" in log
