@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from service.api import events, health, integrity, problems, reads
+from service.api.auth import TokenCache
 from service.api.follower import Bell
 from service.api.metrics import Metrics
 from service.api.middleware import RequestContext
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.tokens = TokenCache()
     metrics.watch(lambda: app.state.archive.positions())
     problems.install(app)
     app.add_middleware(RequestContext, metrics=metrics, max_body=settings.max_body_bytes)

@@ -21,6 +21,7 @@ from events.store.dialects import NOTIFY_CHANNEL
 from projections import Runner
 
 log = logging.getLogger("accord.follower")
+COALESCE_SECONDS = 0.02
 
 
 class Bell:
@@ -103,7 +104,9 @@ class Follower:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("catch-up failed; retrying in %s s", self.poll_seconds)
             self.caught_up.set()
-            self._wake.wait(self.poll_seconds)
+            if self._wake.wait(self.poll_seconds) and not self._stopping.is_set():
+                # Let a burst of appends land before folding it: one catch-up for many events.
+                self._stopping.wait(COALESCE_SECONDS)
 
     def _listen(self) -> None:
         url = self.store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
