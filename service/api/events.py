@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from events import InvalidEvent
+from events import FieldProblem, InvalidEvent
 from events.amendments import AMENDMENT_TYPES
 from events.catalogue import STREAM_PATTERN
 from events.envelope import EventEnvelope
@@ -214,7 +214,8 @@ async def live(
     """Catch up from `after` (or `Last-Event-ID`), then stay open and send each new event as it commits."""
     if last_event_id is not None and last_event_id.strip():
         if not last_event_id.strip().isdigit():
-            raise ApiProblem(422, "Last-Event-ID must be a position", errors=None)
+            reason = "must be the position of the last event received"
+            raise ApiProblem(422, f"Last-Event-ID {reason}", errors=[FieldProblem("header.Last-Event-ID", reason)])
         after = int(last_event_id.strip())
     archive = archive_of(request)
     return EventSourceResponse(_tail(archive, after), ping=archive.settings.heartbeat_seconds, send_timeout=30)

@@ -85,6 +85,7 @@ def test_a_bad_last_event_id_is_422(settings_for: Any) -> None:
         response = client.get("/events/live", headers={"Last-Event-ID": "yesterday"})
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["field"] == "header.Last-Event-ID"
 
 
 def test_clients_that_leave_and_clients_still_connected_do_not_hold_the_server(settings_for: Any) -> None:

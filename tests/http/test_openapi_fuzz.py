@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from service.api import create_app
 from service.settings import Settings
 from tests.http.conftest import load_seed, make_tokens
 
-DATA = Path(tempfile.mkdtemp(prefix="accord-fuzz-"))
+DATA = Path(tempfile.gettempdir()) / f"accord-fuzz-{uuid.uuid4().hex}"  # created when the archive is opened
 APP_SETTINGS = Settings(data_dir=DATA, database_url=f"sqlite:///{DATA}/accord.db", poll_seconds=0.2)
 TOKENS: dict[str, str] = {}
 SEMANTIC_PARAMETERS = {"valid_at", "known_at", "from", "to"}
