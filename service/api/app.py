@@ -96,6 +96,7 @@ def _problems_as_problem_json(schema: dict[str, Any], *, public_read: bool) -> d
             for content in operation.get("requestBody", {}).get("content", {}).values():
                 schema["components"]["schemas"].update(content.get("schema", {}).pop("$defs", {}))
             for status, response in operation.get("responses", {}).items():
-                if status.isdigit() and int(status) >= 400 and int(status) != 503 or status == "503" and "Health" not in str(response):
-                    response["content"] = {problems.PROBLEM_JSON: {"schema": problem}}
+                if not status.isdigit() or int(status) < 400 or "#/components/schemas/Health" in str(response):
+                    continue  # /health answers 503 with its own body, not a problem
+                response["content"] = {problems.PROBLEM_JSON: {"schema": problem}}
     return schema

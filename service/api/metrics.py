@@ -18,7 +18,12 @@ class _Lag(Collector):
         self._read = read
 
     def collect(self) -> Iterator[Metric]:
-        head, positions = self._read()
+        try:
+            head, positions = self._read()
+        except Exception:  # the database is down: say so, and let the request counters still be scraped
+            yield GaugeMetricFamily("accord_database_up", "Whether the database answered this scrape", value=0)
+            return
+        yield GaugeMetricFamily("accord_database_up", "Whether the database answered this scrape", value=1)
         yield GaugeMetricFamily("accord_log_head_position", "Position of the last event in the log", value=head)
         lag = GaugeMetricFamily("accord_projection_lag_events", "Events in the log a projection has not folded yet", labels=["projection"])
         position = GaugeMetricFamily("accord_projection_position", "Last position a projection has folded", labels=["projection"])

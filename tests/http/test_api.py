@@ -399,6 +399,7 @@ def test_metrics_count_requests_latencies_appends_and_lag(server: Server) -> Non
     lag = families["accord_projection_lag_events"].samples
     assert [(s.labels["projection"], s.value) for s in lag] == [("facts", 0.0)]
     assert families["accord_log_head_position"].samples[0].value == 1
+    assert families["accord_database_up"].samples[0].value == 1
 
 
 # -- errors, security, the contract ----------------------------------------------
