@@ -454,3 +454,23 @@ def test_openapi_lists_every_path_of_the_contract(server: Server) -> None:
     assert post["responses"]["409"]["content"] == {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     assert "NewEvent" in schema["components"]["schemas"]
     assert server.client.get("/docs").status_code == 200
+
+
+@pytest.mark.postgres
+def test_health_is_503_and_metrics_say_so_when_the_database_fails(postgres_schema_url: str, tmp_path: Any) -> None:
+    from service.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=postgres_schema_url, poll_seconds=0.2)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/health").json()["status"] in ("ok", "catching_up")
+        schema = postgres_schema_url.rsplit("search_path%3D", 1)[-1].rsplit("search_path=", 1)[-1]
+        engine = create_engine(postgres_schema_url)
+        with engine.begin() as connection:  # the log's tables vanish under the running server
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+        response = client.get("/health")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "degraded" and body["database"] is False and body["error"]
+        families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
+        assert families["accord_database_up"].samples[0].value == 0
