@@ -1,20 +1,34 @@
-"""Two fixes to Whoosh's per-document reader, applied when the index is imported.
+"""Fixes to Whoosh, applied when the index is imported.
 
-Writing a segment asks it for each posting's field length, and so does
-scoring each match. For a field that keeps no lengths (IDs, keywords) Whoosh
-looked for the lengths file on disk every time: one `stat` per posting, about
-a third of an index build. For a field that does, every call unpacked one
-byte from the file. Segments never change once written, so a column's
-presence is remembered and a lengths column is read into memory once.
+Field lengths: writing a segment asks the per-document reader for each
+posting's field length, and so does scoring each match. For a field that
+keeps no lengths (IDs, keywords) Whoosh looked for the lengths file on disk
+every time: one `stat` per posting, about a third of an index build. For a
+field that does, every call unpacked one byte from the file. Segments never
+change once written, so a column's presence is remembered and a lengths
+column is read into memory once.
+
+File names: Whoosh names segments and temporary files with the `random`
+module, whose state anything in the process may seed (property-based tests
+do, before every example): the same "random" segment name then comes up twice
+and the commit fails. Names are drawn from the operating system instead.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+import whoosh.codec.base
+import whoosh.filedb.compound
+import whoosh.filedb.filestore
+import whoosh.multiproc
+import whoosh.util
+import whoosh.writing
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader
 
 _ABSENT = object()
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
@@ -27,4 +41,10 @@ def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
     return reader
 
 
+def random_name(size: int = 28) -> str:
+    return "".join(secrets.choice(_NAME_CHARS) for _ in range(size))
+
+
 W3PerDocReader._cached_reader = _cached_reader
+for module in (whoosh.util, whoosh.codec.base, whoosh.filedb.filestore, whoosh.filedb.compound, whoosh.writing, whoosh.multiproc):
+    module.random_name = random_name  # type: ignore[attr-defined]

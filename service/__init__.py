@@ -1,4 +1,4 @@
-"""The ways into accord: the `accord` command line (and, later, the HTTP API and web pages).
+"""The ways into accord: the `accord` command line and the HTTP API (`service.api`; later the web pages).
 
 Imports everything else; nothing imports it.
 """

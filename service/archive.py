@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from events.store import SqlEventStore, open_store
-from projections import FactsProjection, Projection, Runner
+from projections import FactsProjection, Runner
 from search_index import SearchIndex, SearchProjection
 from service.migrations import VERSIONS
 from service.settings import Settings
@@ -20,12 +20,9 @@ def open_search_index(settings: Settings) -> SearchIndex:
     return SearchIndex(settings.data_dir / "index")
 
 
-def open_runner(store: SqlEventStore, search: SearchIndex | None = None) -> Runner:
-    """The runner of every projection accord keeps (the search index too when given), each reset
-    first if its version changed."""
-    projections: list[Projection] = [FactsProjection(store.engine)]
-    if search is not None:
-        projections.append(SearchProjection(search))
-    runner = Runner(store, projections)
+def open_runner(store: SqlEventStore, search: SearchIndex) -> Runner:
+    """The runner of every projection accord keeps, the search index included, each reset first if
+    its version changed."""
+    runner = Runner(store, [FactsProjection(store.engine), SearchProjection(search)])
     runner.start()
     return runner

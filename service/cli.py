@@ -262,10 +262,27 @@ def _marked(snippet: str) -> str:
     return html.unescape(re.sub(r"<mark[^>]*>(.*?)</mark>", r"[\1]", snippet))
 
 
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from service.api import create_app
+
+    # A live stream (/events/live) never ends on its own: give open ones a few seconds, then close them.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+
+
+Host = Annotated[str, typer.Option(help="Interface to listen on")]
+Port = Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on")]
+
+
 @app.command()
-def demo() -> None:
-    """Create the data directory, load the seed corpus into an empty archive and build every read model."""
-    settings = Settings()
+def demo(
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the HTTP API once the archive is ready")] = True,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+) -> None:
+    """Create the data directory, load the seed corpus into an empty archive, build every read model and serve."""
+    settings = _settings()
     store = open_archive(settings)
     if store.head().position == 0:
         with resources.files("service").joinpath(SEED_CORPUS).open("rb") as source:
@@ -273,7 +290,8 @@ def demo() -> None:
         err.print(f"loaded the seed corpus: {written} facts")
     report = store.verify()
     print(f"archive at {settings.url}: {report.checked} facts, chain {'intact' if report.ok else 'BROKEN'}, head {report.head}")
-    runner = open_runner(store)
+    index = open_search_index(settings)
+    runner = open_runner(store, index)
     run_catch_up(runner)
     as_of = AsOf.now()
     with store.engine.connect() as connection:
@@ -281,14 +299,18 @@ def demo() -> None:
     print(f"agreements as of {as_of.valid_at}:")
     for state in listed.agreements:
         print(f"  {state.id:<28} {state.status:<12} {state.title or ''}")
-    print("Not built yet: search and the web server.")
+    found = search(index, SearchRequest(q='"window to the West"', per_page=1))
+    print(f"search index: {index.searcher().doc_count():,} documents; try: accord search '\"window to the West\"' "
+          f"({found.total} facts)")
+    print("Not built yet: the web pages.")
+    index.close()
+    store.close()
+    if serve:
+        print(f"serving the HTTP API at http://{host}:{port}/ (OpenAPI at http://{host}:{port}/docs); Ctrl-C stops", flush=True)
+        _serve(settings, host, port)
 
 
 @app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-) -> None:
-    """Serve the HTTP API and web pages."""
-    err.print(f"accord serve: the HTTP service is not built yet; nothing listens on {host}:{port}.")
-    raise typer.Exit(1)
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Serve the HTTP API."""
+    _serve(_settings(), host, port)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,12 +14,22 @@ class Settings(BaseSettings):
     data_dir: the SQLite file and the search index live here.
     database_url: a SQLAlchemy URL; SQLite in `data_dir` when unset,
     `postgresql+psycopg://user@host/db` for PostgreSQL.
+    The HTTP service's own settings are documented beside each field.
     """
 
     model_config = SettingsConfigDict(env_prefix="ACCORD_", extra="ignore")
 
     data_dir: Path = Path("accord-data")
     database_url: str | None = None
+    # The HTTP service.
+    public_read: bool = True
+    """Reads need no token; when false, every read needs a token of any role."""
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    """Request bodies larger than this are refused with 413."""
+    poll_seconds: float = Field(default=1.0, gt=0)
+    """How often the server looks for events other processes appended (the fallback to LISTEN/NOTIFY)."""
+    heartbeat_seconds: float = Field(default=15.0, gt=0)
+    """An idle live stream (`/events/live`) sends a comment this often, so proxies keep it open."""
 
     @field_validator("database_url")
     @classmethod

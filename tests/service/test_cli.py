@@ -155,18 +155,13 @@ def test_token_create_prints_a_token_once_and_stores_its_hash(store_url: str, tm
 
 def test_demo_loads_the_seed_corpus_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/accord.db"
-    first = accord("demo", url=url, data_dir=tmp_path)
+    first = accord("demo", "--no-serve", url=url, data_dir=tmp_path)
     assert first.returncode == 0, first.stderr.decode()
     assert b"chain intact" in first.stdout
     facts = int(first.stdout.split(b": ", 1)[1].split(b" facts")[0])
     assert facts >= 60
-    second = accord("demo", url=url, data_dir=tmp_path)
+    second = accord("demo", "--no-serve", url=url, data_dir=tmp_path)
     assert f": {facts} facts".encode() in second.stdout
-
-
-def test_serve_says_it_is_not_built_yet(tmp_path: Path) -> None:
-    result = accord("serve", url=f"sqlite:///{tmp_path}/a.db", data_dir=tmp_path)
-    assert result.returncode == 1 and b"not built yet" in result.stderr
 
 
 @pytest.mark.slow

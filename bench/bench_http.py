@@ -1,0 +1,224 @@
+"""The HTTP service under load, against a real `accord serve` on loopback.
+
+Appends: 8 client threads each POST single-event requests to an empty
+archive, one stream per client at a time (events are dealt out by stream, so
+each stream's order, expected versions and amendments hold), counting any
+answer other than 201 as an error. Replay: one client streams the whole log
+of the size asked for (imported as `bench.bench_log` does) as NDJSON
+(`Accept: application/x-ndjson`) and counts lines, while the server's RSS is
+sampled every 100 ms. The server's read models are rebuilt before the
+replay if they lag, so that its background catch-up does not compete with it.
+
+    python -m bench.bench_http --events 1000000
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.bench_log import OUT, bench_main, generated, imported
+
+CLIENTS = 8
+APPENDS = 4000
+
+TOKEN_NAME = "bench"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _accord(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ACCORD_DATA_DIR": str(data), "ACCORD_DATABASE_URL": f"sqlite:///{data / 'accord.db'}"}
+    return subprocess.run([sys.executable, "-m", "service", *args], env=env, capture_output=True, text=True, check=True)
+
+
+@contextmanager
+def serving(data: Path) -> Iterator[tuple[str, int]]:
+    """`accord serve` on `data`; yield its URL and pid once /health answers; always stop it."""
+    port = _free_port()
+    env = {**os.environ, "ACCORD_DATA_DIR": str(data), "ACCORD_DATABASE_URL": f"sqlite:///{data / 'accord.db'}"}
+    log = (data / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"accord serve exited: {(data / 'serve.log').read_text()}")
+            try:
+                if httpx.get(f"{base}/health", timeout=2).json()["status"] == "ok":
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        yield base, process.pid
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def appends(seed: int) -> dict[str, Any]:
+    from bench.generate import generate
+
+    data = OUT / "http-appends"
+    for leftover in data.glob("accord.db*"):
+        leftover.unlink()
+    data.mkdir(parents=True, exist_ok=True)
+    token = _accord("token", "create", "--name", TOKEN_NAME, "--role", "archivist", data=data).stdout.strip()
+    lanes: list[list[dict[str, Any]]] = [[] for _ in range(CLIENTS)]
+    streams: dict[str, int] = {}
+    for request in generate(APPENDS, seed):
+        lane = streams.setdefault(request["stream"], len(streams) % CLIENTS)
+        lanes[lane].append(request)
+    errors: list[str] = []
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client(base: str, requests: list[dict[str, Any]]) -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+            for request in requests:
+                body = orjson.dumps({"expected_version": request["expected_version"], "events": request["events"]})
+                started = time.perf_counter()
+                response = http.post(f"/streams/{request['stream']}/events", content=body, headers={"content-type": "application/json"})
+                took = time.perf_counter() - started
+                with lock:
+                    latencies.append(took)
+                    if response.status_code != 201:
+                        errors.append(f"{response.status_code} {response.text[:200]}")
+
+    with serving(data) as (base, pid):
+        threads = [threading.Thread(target=client, args=(base, lane)) for lane in lanes]
+        server_cpu = cpu_seconds(pid)
+        client_cpu = time.process_time()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+        server_cpu = cpu_seconds(pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
+        head = httpx.get(f"{base}/health").json()["head"]["position"]
+        rss = rss_mb(pid)
+    latencies.sort()
+    return {
+        "appends": len(latencies), "append_rate": len(latencies) / seconds, "append_errors": len(errors),
+        "first_errors": errors[:3], "append_p50_ms": latencies[len(latencies) // 2] * 1000,
+        "append_p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "append_head": head, "append_server_rss_mb": rss,
+        "append_server_cpu_ms": server_cpu / len(latencies) * 1000, "append_client_cpu_ms": client_cpu / len(latencies) * 1000,
+    }
+
+
+def _lagging(workdir: Path) -> bool:
+    from events.store import open_store
+    from search_index import SearchIndex
+    from service.archive import open_runner
+
+    store = open_store(f"sqlite:///{workdir / 'accord.db'}")
+    try:
+        head = store.head().position
+        return any(position < head for position in open_runner(store, SearchIndex(workdir / "index")).positions().values())
+    finally:
+        store.close()
+
+
+def replay(workdir: Path) -> dict[str, Any]:
+    if _lagging(workdir):
+        _accord("rebuild", "all", data=workdir)
+    samples: list[float] = []
+    with serving(workdir) as (base, pid):
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                samples.append(rss_mb(pid))
+                stop.wait(0.1)
+
+        sampler = threading.Thread(target=sample)
+        before = rss_mb(pid)
+        sampler.start()
+        lines = 0
+        started = time.perf_counter()
+        try:
+            with httpx.stream("GET", f"{base}/events", headers={"Accept": "application/x-ndjson"}, timeout=60) as response:
+                assert response.status_code == 200, response.read()
+                for chunk in response.iter_raw(1 << 20):
+                    lines += chunk.count(b"\n")
+        finally:
+            seconds = time.perf_counter() - started
+            stop.set()
+            sampler.join()
+    return {
+        "replayed": lines, "replay_rate": lines / seconds, "replay_rss_before_mb": before,
+        "replay_rss_peak_mb": max(samples), "replay_rss_end_mb": samples[-1],
+        "replay_rss_deciles_mb": [round(samples[len(samples) * i // 10]) for i in range(10)],
+    }
+
+
+def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
+    results = []
+    print(f"appending {APPENDS:,} single-event requests with {CLIENTS} clients ...", file=sys.stderr)
+    appended = appends(seed)
+    for size in sizes:
+        source = generated(size, seed)
+        workdir, _ = imported(source, size) if not (OUT / f"log-{size}" / "accord.db").exists() else (OUT / f"log-{size}", {})
+        print(f"replaying {size:,} events as NDJSON ...", file=sys.stderr)
+        results.append({"size": size, **appended, **replay(workdir)})
+    return results
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| events | appends/s (8 clients) | errors | p50 / p99 ms | NDJSON replay events/s | server RSS before / peak / end |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['size']:,} | {r['append_rate']:,.0f} | {r['append_errors']} | {r['append_p50_ms']:.1f} / {r['append_p99_ms']:.1f} "
+            f"| {r['replay_rate']:,.0f} | {r['replay_rss_before_mb']:,.0f} / {r['replay_rss_peak_mb']:,.0f} / {r['replay_rss_end_mb']:,.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    bench_main(__doc__ or "", lambda args: {}, run, table, "http.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Keeping the read models level with the log while the server runs, and telling live readers about new events.
+
+One thread folds: `Runner.catch_up` whenever it is woken, and at least every
+`poll_seconds`. Three things wake it: an append through this process, a
+PostgreSQL notification on `accord_events` (another node appended; a second
+thread LISTENs for them), and the poll itself, the fallback when neither
+comes. Every time the head of the log moves, the `Bell` rings for the live
+streams (`/events/live`) waiting on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import psycopg
+
+from events.store import SqlEventStore
+from events.store.dialects import NOTIFY_CHANNEL
+from projections import Runner
+
+log = logging.getLogger("accord.follower")
+COALESCE_SECONDS = 0.02
+
+
+class Bell:
+    """Wakes coroutines on one event loop from any thread: the log's head has moved."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._event = asyncio.Event()
+
+    def current(self) -> asyncio.Event:
+        """The event the next ring sets: take it *before* looking at the log, then wait on it."""
+        assert self._event is not None, "the bell rings only while the app runs"
+        return self._event
+
+    def ring(self) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._pulse)
+        except RuntimeError:  # the loop closed meanwhile: nobody is left to wake
+            pass
+
+    def _pulse(self) -> None:
+        event, self._event = self._event, asyncio.Event()
+        if event is not None:
+            event.set()
+
+
+class Follower:
+    """The catch-up thread and, on PostgreSQL, the LISTEN thread; `stop` joins both."""
+
+    def __init__(self, store: SqlEventStore, runner: Runner, bell: Bell, *, poll_seconds: float) -> None:
+        self.store = store
+        self.runner = runner
+        self.bell = bell
+        self.poll_seconds = poll_seconds
+        self.head = 0
+        self.last_error: str | None = None
+        self.caught_up = threading.Event()  # set once the first catch-up is done
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._threads = [threading.Thread(target=self._fold, name="accord-catch-up", daemon=True)]
+        if store.dialect == "postgresql":
+            self._threads.append(threading.Thread(target=self._listen, name="accord-listen", daemon=True))
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def wake(self) -> None:
+        """Something was appended: fold it now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join()
+
+    @property
+    def running(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
+    def _fold(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                head = self.store.head().position
+                if head != self.head:
+                    self.head = head
+                    self.bell.ring()
+                self.runner.catch_up()
+                self.last_error = None
+            except Exception as exc:  # keep serving reads; try again at the next wake-up
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("catch-up failed; retrying in %s s", self.poll_seconds)
+            self.caught_up.set()
+            if self._wake.wait(self.poll_seconds) and not self._stopping.is_set():
+                # Let a burst of appends land before folding it: one catch-up for many events.
+                self._stopping.wait(COALESCE_SECONDS)
+
+    def _listen(self) -> None:
+        url = self.store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while not self._stopping.is_set():
+                        for _ in connection.notifies(timeout=0.5, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error as exc:
+                if self._stopping.is_set():
+                    return
+                log.warning("LISTEN %s failed (%s); polling until it works again", NOTIFY_CHANNEL, exc)
+                self._stopping.wait(self.poll_seconds)

@@ -1,0 +1,264 @@
+"""The shapes the API answers with, for validation-free serialisation and an accurate OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.catalogue import CATALOGUE
+
+EventType = Literal.__getitem__(tuple(CATALOGUE))  # type: ignore[attr-defined]
+
+SOURCE_EXAMPLE = {
+    "publisher": "T-invariant",
+    "title": "“Window to the West”: how will the fate of the last channel of interaction between Russian physicists and CERN be decided?",
+    "published": "2024-06",
+    "quote": "We don’t close anything, we don’t hide anything, we don’t lock anything.",
+    "language": "en",
+}
+EVENT_ID = "3f0b6a52-8c1e-4f7a-9b55-2d7e0c41a9e3"
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [SOURCE_EXAMPLE]})
+    publisher: str
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None
+    quote: str | None = None
+    language: str | None = None
+    archived_url: str | None = None
+
+
+class NewEvent(BaseModel):
+    """One event of an append request; `data` is validated against the catalogue entry of `type`."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(default=None, description="A UUID; leave it out and the server picks one", examples=[EVENT_ID])
+    type: EventType = Field(examples=["EntityRegistered"])  # type: ignore[valid-type]
+    occurred: str = Field(description="EDTF levels 0-1: 2024-06-20, 2024-06, 2024, 2024-12~, 2024-12/2025-03", examples=["2024-06-13"])
+    data: dict[str, Any] = Field(
+        description="The payload, checked strictly against the catalogue entry of `type` (events/catalogue.py)",
+        examples=[{"kind": "organization", "name": "Dissernet", "aliases": ["Диссернет"]}],
+    )
+    sources: list[Source] = Field(min_length=1)
+    metadata: dict[str, Any] | None = Field(default=None, examples=[{"correlation_id": "import-2026-11"}])
+
+
+class AppendRequest(BaseModel):
+    """The body of `POST /streams/{stream}/events`: all the events are appended, or none."""
+
+    model_config = ConfigDict(extra="forbid")
+    expected_version: int | Literal["any", "no_stream"] = Field(
+        default="any", description="The stream's current last version, `no_stream`, or `any`", examples=["no_stream"]
+    )
+    events: list[NewEvent] = Field(min_length=1)
+
+
+class AppendResult(BaseModel):
+    stream: str = Field(examples=["org-dissernet"])
+    first_version: int = Field(examples=[0])
+    last_version: int = Field(examples=[0])
+    positions: list[int] = Field(examples=[[79]])
+    ids: list[str] = Field(examples=[[EVENT_ID]])
+
+
+class Envelope(BaseModel):
+    """A stored event as the log holds it."""
+
+    id: str = Field(examples=[EVENT_ID])
+    position: int = Field(examples=[79])
+    stream: str = Field(examples=["org-dissernet"])
+    version: int = Field(examples=[0])
+    type: str = Field(examples=["EntityRegistered"])
+    occurred: str = Field(examples=["2024-06-13/2024-06-19"])
+    recorded_at: str = Field(examples=["2026-11-23T13:33:36.013840Z"])
+    recorded_by: str = Field(examples=["alice"])
+    data: dict[str, Any]
+    sources: list[Source]
+    metadata: dict[str, Any]
+    prev_hash: str = Field(examples=["22ce7a7645cb75a8bc41abb7050f5f44aef60e986c396c17f61be857557d0a99"])
+    hash: str = Field(examples=["85c0bdc0d27f3760ea23b332733e813c41069066c52beb6e14b665cc1a2a29f6"])
+
+
+class EventWithAmendments(Envelope):
+    corrections: list[Envelope] = Field(description="The FactCorrected events that target this event, in log order")
+    retraction: Envelope | None = Field(description="The FactRetracted event that targets this event, if any")
+
+
+class EventPage(BaseModel):
+    events: list[Envelope]
+    next_after: int = Field(description="Pass as `after` to read on; equal to `after` when nothing more was there", examples=[79])
+
+
+class StreamPage(BaseModel):
+    stream: str = Field(examples=["org-jinr"])
+    version: int = Field(description="The stream's last version", examples=[3])
+    events: list[Envelope]
+    next_from_version: int = Field(description="Pass as `from_version` to read on", examples=[4])
+
+
+class AsOf(BaseModel):
+    valid_at: str = Field(examples=["2026-11-23"])
+    known_at: str | None = Field(examples=[None])
+
+
+class Fact(BaseModel):
+    """A fact as the read models give it: its fields as of a revision, with provenance."""
+
+    event_id: str = Field(examples=[EVENT_ID])
+    position: int
+    stream: str
+    type: str
+    occurred: str
+    recorded_at: str
+    revision: int = Field(description="0 for the fact as appended, n after n corrections")
+    revised_by: str | None = Field(description="The correction that made this revision")
+    data: dict[str, Any]
+    sources: list[Source]
+
+
+class HistoryEntry(Fact):
+    status_after: str = Field(examples=["in_force"])
+
+
+class Vote(BaseModel):
+    event_id: str
+    position: int
+    occurred: str
+    body: str
+    motion: str
+    outcome: str | None
+    effect: str | None
+    tally: dict[str, int] | None
+    threshold: str | None
+    notes: str | None
+    scheduled: str | None
+    sources: list[Source]
+
+
+Status = Literal["pending", "in_force", "suspended", "expired", "terminated", "not_renewed"]
+
+
+class AgreementSummary(BaseModel):
+    id: str = Field(examples=["agreement-cern-jinr"])
+    status: Status
+    title: str | None = Field(examples=["Cooperation agreement between CERN and JINR"])
+    parties: list[str] = Field(examples=[["org-cern", "org-jinr"]])
+    signed: str | None
+    effective: str | None
+    expires: str | None
+    summary: str | None
+    renewal_refused: bool
+    last_vote: Vote | None
+    next_vote: Vote | None
+    as_of: AsOf
+
+
+class Agreement(AgreementSummary):
+    votes: list[Vote]
+    history: list[HistoryEntry]
+
+
+class AgreementList(BaseModel):
+    total: int
+    agreements: list[AgreementSummary]
+    as_of: AsOf
+
+
+class Timeline(BaseModel):
+    total: int
+    facts: list[Fact]
+    as_of: AsOf
+
+
+class Entity(BaseModel):
+    id: str = Field(examples=["org-jinr"])
+    kind: str = Field(examples=["organization"])
+    name: str = Field(examples=["Joint Institute for Nuclear Research"])
+    aliases: list[str] = Field(examples=[["ОИЯИ", "JINR"]])
+    description: str | None
+    event_id: str
+    position: int
+    revision: int
+    sources: list[Source]
+
+
+class EntityList(BaseModel):
+    total: int
+    entities: list[Entity]
+    as_of: AsOf
+
+
+class Verification(BaseModel):
+    ok: bool
+    checked: int = Field(description="Events whose hash was checked", examples=[79])
+    head: str = Field(description="The hash of the last intact event")
+    first_bad: int | None = Field(default=None, description="The first position whose hash does not match")
+    reason: str | None = None
+
+
+class LogHead(BaseModel):
+    position: int
+    hash: str
+
+
+class ProjectionHealth(BaseModel):
+    name: str = Field(examples=["facts"])
+    position: int
+    lag: int = Field(description="Events in the log this projection has not folded yet")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "catching_up", "degraded"]
+    database: bool = Field(description="Whether the database answered")
+    index: bool | None = Field(default=None, description="Whether this node's search index answered (null if not asked)")
+    head: LogHead | None
+    projections: list[ProjectionHealth]
+    error: str | None = Field(default=None, description="The last error of the background catch-up, if it failed")
+
+
+class SearchHit(BaseModel):
+    """One fact found, with its provenance; `highlight` is HTML-escaped with the matched words in <mark>."""
+
+    event_id: str = Field(examples=["1a43ea4d-f469-4712-89bf-5943608e59f5"])
+    position: int = Field(examples=[51])
+    stream: str = Field(examples=["person-boris-grinev"])
+    type: str = Field(examples=["StatementMade"])
+    speaker: str | None = Field(description="The speaker's name, or an anonymous speaker's description", examples=["Boris Grinev"])
+    speaker_id: str | None = Field(description="The speaker's entity stream, or `anonymous`", examples=["person-boris-grinev"])
+    occurred: str = Field(examples=["2024-06-05"])
+    recorded_at: str
+    quote: str = Field(description="The words as printed: a statement's quote, or the matched source's excerpt",
+                       examples=["infiltrated by Russian spies"])
+    original_text: str | None = None
+    context: str | None = None
+    highlight: str = Field(examples=['infiltrated by Russian <mark class="match term0">spies</mark>'])
+    sources: list[Source]
+    corrections: list[str] = Field(description="Ids of the corrections folded into this fact, oldest first")
+    score: float | None = Field(description="Relevance (BM25F); null for a search by filters alone")
+
+
+class FacetValue(BaseModel):
+    value: str = Field(examples=["T-invariant"])
+    count: int = Field(examples=[34])
+
+
+class Facets(BaseModel):
+    speaker: list[FacetValue]
+    publisher: list[FacetValue]
+    year: list[FacetValue]
+    type: list[FacetValue]
+
+
+class SearchResults(BaseModel):
+    """Facts matching the query; `total` and `facets` count the whole result set, not the page."""
+
+    total: int = Field(examples=[3])
+    page: int = Field(examples=[1])
+    per_page: int = Field(examples=[20])
+    hits: list[SearchHit]
+    facets: Facets
+    suggestion: str | None = Field(description="The query with unknown words replaced by close indexed ones", examples=[None])
+    fuzzy: bool = Field(description="True when close spellings were matched because the words as typed found little")

@@ -1,0 +1,130 @@
+"""The read models over HTTP: agreements, timelines and entities, each as of `valid_at` and `known_at`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+
+from projections import AsOf
+from projections.agreements import agreement, list_agreements
+from projections.entities import entity, list_entities
+from projections.timeline import timeline
+from projections.times import world_date
+from service.api import models
+from service.api.auth import reader
+from service.api.events import DEFAULT_PAGE, PAGE_LIMIT, archive_of, json_response
+from service.api.problems import ApiProblem, responses
+
+router = APIRouter(dependencies=[Depends(reader)], tags=["read models"])
+
+ValidAt = Annotated[
+    str | None,
+    Query(max_length=100, description="The world as of this EDTF date (default: today)", examples=["2024-06-30"]),
+]
+KnownAt = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="What the archive had recorded by this RFC 3339 moment or date (default: now)",
+        examples=["2026-11-22T09:30:00Z"],
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT)]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
+READ_PROBLEMS = responses(401, 403, 422)
+
+
+@router.get("/agreements", summary="Agreements and their state", response_model=models.AgreementList, responses=READ_PROBLEMS)
+def agreements(
+    request: Request,
+    valid_at: ValidAt = None,
+    known_at: KnownAt = None,
+    status: Annotated[models.Status | None, Query(description="Only agreements in this state")] = None,
+    party: Annotated[str | None, Query(max_length=200, description="An entity stream", examples=["org-jinr"])] = None,
+    limit: Limit = DEFAULT_PAGE,
+    offset: Offset = 0,
+) -> Response:
+    as_of = AsOf.parse(valid_at, known_at)
+    with archive_of(request).store.engine.connect() as connection:
+        listed = list_agreements(connection, as_of, status=status, party=party, limit=limit, offset=offset)
+    return json_response(listed.to_json())
+
+
+@router.get(
+    "/agreements/{agreement_id}",
+    summary="One agreement: state and history with provenance",
+    response_model=models.Agreement,
+    responses=responses(401, 403, 404, 422),
+)
+def one_agreement(
+    request: Request,
+    agreement_id: Annotated[str, Path(max_length=200, examples=["agreement-cern-jinr"])],
+    valid_at: ValidAt = None,
+    known_at: KnownAt = None,
+) -> Response:
+    as_of = AsOf.parse(valid_at, known_at)
+    with archive_of(request).store.engine.connect() as connection:
+        state = agreement(connection, agreement_id, as_of)
+    if state is None:
+        raise ApiProblem(404, f"the archive knows no agreement {agreement_id!r} as of {as_of.valid_at}")
+    return json_response(state.to_json())
+
+
+@router.get("/timeline", summary="Facts in order of when they happened", response_model=models.Timeline, responses=READ_PROBLEMS)
+def read_timeline(
+    request: Request,
+    entity_id: Annotated[
+        str | None, Query(alias="entity", max_length=200, description="An entity or agreement stream", examples=["org-jinr"])
+    ] = None,
+    types: Annotated[
+        list[models.EventType] | None, Query(alias="type", description="Event types (repeat for several)")  # type: ignore[name-defined]
+    ] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=100, description="EDTF date", examples=["2024"])] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=100, description="EDTF date", examples=["2024-12"])] = None,
+    valid_at: ValidAt = None,
+    known_at: KnownAt = None,
+    limit: Limit = DEFAULT_PAGE,
+    offset: Offset = 0,
+) -> Response:
+    as_of = AsOf.parse(valid_at, known_at)
+    lower = world_date(start, "from", upper=False) if start else None
+    upper = world_date(end, "to", upper=True) if end else None
+    with archive_of(request).store.engine.connect() as connection:
+        page = timeline(connection, as_of, subject=entity_id, types=types or (), start=lower, end=upper, limit=limit, offset=offset)
+    return json_response(page.to_json())
+
+
+@router.get("/entities", summary="The directory of entities", response_model=models.EntityList, responses=READ_PROBLEMS)
+def entities(
+    request: Request,
+    valid_at: ValidAt = None,
+    known_at: KnownAt = None,
+    kind: Annotated[
+        str | None, Query(max_length=50, description="organization, person, facility, body or country", examples=["person"])
+    ] = None,
+    limit: Limit = DEFAULT_PAGE,
+    offset: Offset = 0,
+) -> Response:
+    as_of = AsOf.parse(valid_at, known_at)  # registrations are directory entries: valid_at hides none
+    with archive_of(request).store.engine.connect() as connection:
+        listed = list_entities(connection, as_of, kind=kind, limit=limit, offset=offset)
+    return json_response(listed.to_json())
+
+
+@router.get(
+    "/entities/{entity_id}", summary="One entity", response_model=models.Entity, responses=responses(401, 403, 404, 422)
+)
+def one_entity(
+    request: Request,
+    entity_id: Annotated[str, Path(max_length=200, examples=["org-jinr"])],
+    valid_at: ValidAt = None,
+    known_at: KnownAt = None,
+) -> Response:
+    as_of = AsOf.parse(valid_at, known_at)  # registrations are directory entries: valid_at hides none
+    with archive_of(request).store.engine.connect() as connection:
+        found = entity(connection, entity_id, as_of)
+    if found is None:
+        raise ApiProblem(404, f"the archive knows no entity {entity_id!r}")
+    return json_response(found.to_json())

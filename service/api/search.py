@@ -1,0 +1,46 @@
+"""Full-text search over quotes and sources, with facets, highlights and a suggestion."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from search_index import SearchRequest, search
+from search_index.search import MAX_PER_PAGE
+from service.api import models
+from service.api.auth import reader
+from service.api.events import archive_of, json_response
+from service.api.problems import responses
+
+router = APIRouter(dependencies=[Depends(reader)], tags=["search"])
+
+
+
+@router.get(
+    "/search",
+    summary="Search quotes and sources",
+    description=(
+        'Words (all required), "phrases", AND/OR/NOT, parentheses and prefixes (`Kovalch*`); misspelled words are '
+        "matched loosely when the words as typed find little, and a suggestion is offered. Case, accents and ё/е "
+        "do not matter; English and Russian words match their other forms. A query the parser cannot read is a 400."
+    ),
+    response_model=models.SearchResults,
+    responses=responses(400, 401, 403, 422),
+)
+def search_endpoint(
+    request: Request,
+    q: Annotated[str, Query(description="The query; empty searches by the filters alone", examples=['"window to the West"'])] = "",
+    speaker: Annotated[str | None, Query(max_length=200, description="Speaker's stream or name", examples=["person-boris-grinev"])] = None,
+    publisher: Annotated[str | None, Query(max_length=200, description="Publisher's name", examples=["TASS"])] = None,
+    type: Annotated[models.EventType | None, Query(description="Event type")] = None,  # type: ignore[valid-type]
+    start: Annotated[str | None, Query(alias="from", max_length=100, description="Occurred on or after (EDTF)", examples=["2024"])] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=100, description="Occurred on or before (EDTF)", examples=["2024-06"])] = None,
+    sort: Annotated[Literal["relevance", "date"], Query(description="relevance, or date (newest first)")] = "relevance",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
+) -> Response:
+    query = SearchRequest(q=q, speaker=speaker, publisher=publisher, type=type, start=start, end=end, sort=sort, page=page,
+                          per_page=per_page)
+    return json_response(search(archive_of(request).index, query).to_json())
