@@ -36,6 +36,7 @@ LOCK_TIMEOUT = 120.0
 """Seconds a writer waits for another (a rebuild's batch, another process's catch-up) to commit."""
 STATE_KEY = "state"
 BULK_MB = 1024
+READ_ATTEMPTS = 20
 BULK_PROCS = int(os.environ.get("ACCORD_INDEX_PROCS", "2"))
 
 __all__ = ["IndexBusy", "SearchIndex"]
@@ -59,7 +60,16 @@ class SearchIndex:
                     TOC.create(self.storage, schema(), INDEX_NAME)
 
     def _index(self) -> FileIndex:
-        return FileIndex(self.storage, indexname=INDEX_NAME)
+        # Opening reads the newest table of contents, which a writer's commit may delete (it keeps
+        # only its own) between listing it and reading it: then the next newest is read.
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                return FileIndex(self.storage, indexname=INDEX_NAME)
+            except FileNotFoundError:
+                if attempt == READ_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.01)
+        raise AssertionError("unreachable")
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

@@ -10,19 +10,18 @@ words is offered.
 
 from __future__ import annotations
 
-import heapq
 import re
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import orjson
 from whoosh import query as wq
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, WholeFragmenter, highlight
 from whoosh.searching import Searcher
 
 from search_index.analysis import fold_word, stem, text_analyzer
+from search_index.arrays import NAMES, DocArrays, doc_arrays, live
 from search_index.documents import Brief, fact_key
 from search_index.index import SearchIndex
 from search_index.query import (
@@ -37,6 +36,7 @@ from search_index.query import (
     without_negations,
     words_of,
 )
+from search_index.scoring import scored
 
 Sort = Literal["relevance", "date"]
 MAX_PER_PAGE = 100
@@ -130,35 +130,32 @@ class SearchResults:
 def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     searcher = index.searcher()
     words = parse(searcher.schema, request.q)
-    excluded: frozenset[int] = frozenset()
+    excluded = np.zeros(0, dtype=np.int64)
     if words is not None:
         words, negated = without_negations(words)
         if negated:
-            excluded = frozenset(_Matches.of(searcher, wq.Or(negated), Filters()).events)
+            excluded = _Found.of(searcher, wq.Or(negated), Filters()).facts
     narrowed = filters(request.speaker, request.publisher, request.type, request.start, request.end)
-    found = _Matches.of(searcher, words, narrowed, excluded)
+    found = _Found.of(searcher, words, narrowed, excluded)
     fuzzy_used = False
     suggestion = None
-    if words is not None and len(found.events) < FEW_HITS:
+    if words is not None and found.total < FEW_HITS:
         alternatives = {word: _close_words(searcher.reader(), word) for word in words_of(words) if len(word) >= 4}
         if any(alternatives.values()):
             loose = widened(words, alternatives)
-            wider = _Matches.of(searcher, loose, narrowed, excluded)
-            if len(wider.events) > len(found.events):
+            wider = _Found.of(searcher, loose, narrowed, excluded)
+            if wider.total > found.total:
                 words, found, fuzzy_used = loose, wider, True
-        if fuzzy_used or not found.events:
+        if fuzzy_used or not found.total:
             suggestion = _suggest(searcher, request.q, alternatives)
     first = (request.page - 1) * request.per_page
     if request.sort == "date" or words is None:
-        ordered = sorted(found.events.values(), key=lambda b: (b[1].lower, b[1].position), reverse=True)
-        page = [docnum for docnum, _ in ordered[first : first + request.per_page]]
-        scores = _scores(searcher, words, page) if words is not None else {}
-        chosen = [(docnum, scores.get(docnum)) for docnum in page]
+        chosen = found.newest(first, request.per_page)
     else:
-        chosen = _top(searcher, words, found, narrowed, excluded, first + request.per_page)[first:]
+        chosen = found.best(searcher, words, narrowed, first, request.per_page)
     terms = term_texts(words, searcher.reader()) if words is not None else frozenset()
     return SearchResults(
-        total=len(found.events),
+        total=found.total,
         hits=[_hit(searcher, docnum, score, terms, _record(searcher, docnum)) for docnum, score in chosen],
         facets=found.facets(),
         suggestion=suggestion,
@@ -168,105 +165,108 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     )
 
 
-class _Matches:
-    """Every fact a query matches (event position -> one of its matching documents and the fact's
-    brief), and every matching document of those facts."""
+class _Found:
+    """Every document a query matches that passes the filters, with scores when the query has words;
+    `facts` are their facts' positions (unique, ascending), `firsts` one document of each."""
 
-    def __init__(self, events: dict[int, tuple[int, Brief]], docnums: set[int]) -> None:
-        self.events = events
-        self.docnums = docnums
+    def __init__(self, arrays: DocArrays, docs: np.ndarray, scores: np.ndarray | None) -> None:
+        self.arrays = arrays
+        self.docs = docs
+        self.scores = scores
+        self.facts, first = np.unique(arrays.position[docs], return_index=True)
+        self.firsts = docs[first]
+
+    @property
+    def total(self) -> int:
+        return len(self.facts)
 
     @classmethod
-    def of(cls, searcher: Searcher, words: wq.Query | None, narrowed: Filters, excluded: frozenset[int] = frozenset()) -> _Matches:
-        parts = [q for q in (words, narrowed.terms) if q is not None]
-        if not parts:
-            matcher: wq.Query = wq.Every()
+    def of(cls, searcher: Searcher, words: wq.Query | None, narrowed: Filters, excluded: np.ndarray | None = None) -> _Found:
+        arrays = doc_arrays(searcher)
+        scores: np.ndarray | None = None
+        if words is None:
+            docs = np.flatnonzero((arrays.position >= 0) & live(searcher))
         else:
-            matcher = parts[0] if len(parts) == 1 else wq.And(parts)
-        briefs = _briefs(searcher)
-        events: dict[int, tuple[int, Brief]] = {}
-        docnums: set[int] = set()
-        dated = narrowed.dated
-        for docnum in searcher.docs_for_query(matcher):
-            brief = briefs[docnum]
-            if brief is None or brief.position in excluded or (dated and not narrowed.admits(brief.lower, brief.upper)):
-                continue
-            docnums.add(docnum)
-            events.setdefault(brief.position, (docnum, brief))
-        return cls(events, docnums)
+            matched = scored(searcher, words)
+            if matched is None:  # a shape only Whoosh answers: its documents, scored later by Whoosh
+                docs = np.fromiter(searcher.docs_for_query(words), dtype=np.int64)
+                docs.sort()
+            else:
+                docs, scores = matched.docs, matched.scores
+        keep = arrays.position[docs] >= 0
+        if narrowed.terms is not None:
+            allowed = np.fromiter(searcher.docs_for_query(narrowed.terms), dtype=np.int64)
+            keep &= np.isin(docs, allowed)
+        if narrowed.start is not None:
+            keep &= arrays.upper[docs] >= int(narrowed.start.replace("-", ""))
+        if narrowed.end is not None:
+            keep &= arrays.lower[docs] <= int(narrowed.end.replace("-", ""))
+        if excluded is not None and len(excluded):
+            keep &= ~np.isin(arrays.position[docs], excluded)
+        return cls(arrays, docs[keep], scores[keep] if scores is not None else None)
 
     def facets(self) -> dict[str, list[dict[str, Any]]]:
-        speakers: Counter[str] = Counter()
-        publishers: Counter[str] = Counter()
-        years: Counter[str] = Counter()
-        types: Counter[str] = Counter()
-        for _, brief in self.events.values():
-            if brief.speaker:
-                speakers[brief.speaker] += 1
-            publishers.update(brief.publishers)
-            years[brief.year] += 1
-            types[brief.type] += 1
+        arrays, firsts = self.arrays, self.firsts
         return {
-            "speaker": _counted(speakers),
-            "publisher": _counted(publishers),
-            "year": _counted(years),
-            "type": _counted(types),
+            "speaker": _counted(arrays.speaker[firsts]),
+            "publisher": _counted(arrays.publishers_of(firsts)),
+            "year": _counted(arrays.year[firsts], years=True),
+            "type": _counted(arrays.type[firsts]),
         }
 
+    def newest(self, first: int, count: int) -> list[tuple[int, float | None]]:
+        """A page of facts, the latest to have occurred first (ties: the later recorded first)."""
+        docs = self.firsts
+        order = np.lexsort((-self.arrays.position[docs], -self.arrays.lower[docs]))[first : first + count]
+        if self.scores is None:
+            return [(int(d), None) for d in docs[order]]
+        score_of = dict(zip(self.docs.tolist(), self.scores.tolist(), strict=True))
+        return [(int(d), score_of[int(d)]) for d in docs[order]]
 
-def _counted(counter: Counter[str]) -> list[dict[str, Any]]:
-    top = heapq.nsmallest(FACET_SIZE, counter.items(), key=lambda item: (-item[1], item[0]))
-    return [{"value": value, "count": count} for value, count in top]
+    def best(self, searcher: Searcher, words: wq.Query, narrowed: Filters, first: int, count: int) -> list[tuple[int, float | None]]:
+        """A page of facts by relevance, each shown through its best-scoring document."""
+        if self.scores is None:
+            return _whoosh_top(searcher, words, self, first + count)[first:]
+        order = np.argsort(-self.scores, kind="stable")
+        _, best_index = np.unique(self.arrays.position[self.docs[order]], return_index=True)
+        best = order[np.sort(best_index)][first : first + count]
+        return [(int(d), float(x)) for d, x in zip(self.docs[best], self.scores[best], strict=True)]
 
 
-def _briefs(searcher: Searcher) -> list[Brief | None]:
-    """Each document's brief (None for entities and the checkpoint), read once per searcher."""
-    cached: list[Brief | None] | None = getattr(searcher, "_accord_briefs", None)
-    if cached is None:
-        cached = []
-        for leaf, _offset in searcher.leaf_searchers():
-            column = leaf.reader().column_reader("brief")
-            cached.extend(Brief.unpack(raw) if raw else None for raw in column)
-        searcher._accord_briefs = cached  # type: ignore[attr-defined]
-    return cached
+def _counted(codes: np.ndarray, *, years: bool = False) -> list[dict[str, Any]]:
+    codes = codes[codes >= 0]
+    if not len(codes):
+        return []
+    values, counts = np.unique(codes, return_counts=True)
+    order = np.lexsort((values, -counts))[:FACET_SIZE] if not years else np.lexsort((-values, -counts))[:FACET_SIZE]
+    name = (lambda code: str(code)) if years else (lambda code: NAMES.names[code])
+    return [{"value": name(int(values[i])), "count": int(counts[i])} for i in order]
 
 
-def _top(searcher: Searcher, words: wq.Query, found: _Matches, narrowed: Filters, excluded: frozenset[int], wanted: int) -> list[tuple[int, float]]:
-    """The best-scoring document of each of the `wanted` best facts."""
-    briefs = _briefs(searcher)
-    # Whoosh narrows by a query or by a set of documents; the date window and the negations are
-    # already applied to the documents found.
-    allowed: Any = found.docnums if (narrowed.dated or excluded) else narrowed.terms
+def _whoosh_top(searcher: Searcher, words: wq.Query, found: _Found, wanted: int) -> list[tuple[int, float | None]]:
+    """The best-scoring document of each of the `wanted` best facts, scored by Whoosh."""
+    allowed = set(found.docs.tolist())
+    positions = found.arrays.position
     limit = wanted * 2 + 10
     while True:
         results = searcher.search(words, filter=allowed, limit=limit)
-        best: dict[int, tuple[int, float]] = {}
+        best: dict[int, tuple[int, float | None]] = {}
         for score, docnum in results.top_n:
-            brief = briefs[docnum]
-            if brief is not None and brief.position not in best:
-                best[brief.position] = (docnum, score)
+            best.setdefault(int(positions[docnum]), (docnum, score))
         if len(best) >= wanted or len(results.top_n) < limit:
             return list(best.values())[:wanted]
         limit *= 4
 
 
-def _scores(searcher: Searcher, words: wq.Query, docnums: Iterable[int]) -> dict[int, float]:
-    """The scores of a few documents, read from the query's matcher without ranking everything."""
-    scores: dict[int, float] = {}
-    matcher = words.matcher(searcher)
-    for docnum in sorted(docnums):
-        if not matcher.is_active():
-            break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-        if matcher.is_active() and matcher.id() == docnum:
-            scores[docnum] = matcher.score()
-    return scores
+def _brief(searcher: Searcher, docnum: int) -> Brief:
+    for leaf, offset in reversed(searcher.leaf_searchers()):
+        if docnum >= offset:
+            return Brief.unpack(leaf.reader().column_reader("brief")[docnum - offset])
+    raise LookupError(docnum)
 
 
 def _hit(searcher: Searcher, docnum: int, score: float | None, terms: frozenset[str], record: dict[str, Any]) -> Hit:
-    brief = _briefs(searcher)[docnum]
-    assert brief is not None
+    brief = _brief(searcher, docnum)
     data, sources = record["data"], record["sources"]
     source = sources[brief.source] if brief.source is not None else None
     # The matched document's own words first, then the rest of the fact's, for the snippet.
@@ -279,9 +279,7 @@ def _record(searcher: Searcher, docnum: int) -> dict[str, Any]:
     """The record of the fact a document belongs to: an excerpt's is on its fact's own document."""
     stored = searcher.stored_fields(docnum)
     if "record" not in stored:
-        brief = _briefs(searcher)[docnum]
-        assert brief is not None
-        stored = searcher.document(key=fact_key(brief.event))
+        stored = searcher.document(key=fact_key(_brief(searcher, docnum).event))
     record: dict[str, Any] = orjson.loads(stored["record"])
     return record
 
