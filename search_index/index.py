@@ -14,15 +14,15 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import TOC, FileIndex
+from whoosh.index import TOC, EmptyIndexError, FileIndex
 from whoosh.multiproc import MpWriter
 from whoosh.searching import Searcher
 from whoosh.writing import MERGE_SMALL, NO_MERGE, SegmentWriter
@@ -31,6 +31,7 @@ from projections.runner import Checkpoint
 from search_index import whoosh_fixes  # noqa: F401 - patches Whoosh before any segment is written
 from search_index.documents import schema
 
+T = TypeVar("T")
 INDEX_NAME = "MAIN"
 LOCK_TIMEOUT = 120.0
 """Seconds a writer waits for another (a rebuild's batch, another process's catch-up) to commit."""
@@ -60,16 +61,7 @@ class SearchIndex:
                     TOC.create(self.storage, schema(), INDEX_NAME)
 
     def _index(self) -> FileIndex:
-        # Opening reads the newest table of contents, which a writer's commit may delete (it keeps
-        # only its own) between listing it and reading it: then the next newest is read.
-        for attempt in range(READ_ATTEMPTS):
-            try:
-                return FileIndex(self.storage, indexname=INDEX_NAME)
-            except FileNotFoundError:
-                if attempt == READ_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.01)
-        raise AssertionError("unreachable")
+        return _retrying(lambda: FileIndex(self.storage, indexname=INDEX_NAME))
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -132,7 +124,7 @@ class SearchIndex:
             current.close()
             current = None
         if current is None:
-            current = self._local.searcher = index.searcher()
+            current = self._local.searcher = _retrying(lambda: self._index().searcher())
         return current
 
     def checkpoint(self) -> Checkpoint | None:
@@ -156,6 +148,22 @@ def read_state(searcher: Searcher) -> Checkpoint | None:
 def save_state(writer: SegmentWriter, checkpoint: Checkpoint) -> None:
     record = orjson.dumps({"version": checkpoint.version, "position": checkpoint.position}).decode()
     writer.update_document(key=STATE_KEY, kind="state", record=record)
+
+
+def _retrying(open_: Callable[[], T]) -> T:
+    """`open_()`, again if a writer replaced the table of contents it was reading.
+
+    Opening reads the newest table of contents, which a writer's commit may delete (it keeps only
+    its own) between listing and reading it, and a reset replaces all of them.
+    """
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            return open_()
+        except (FileNotFoundError, EmptyIndexError):
+            if attempt == READ_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01)
+    raise AssertionError("unreachable")
 
 
 def _acquire(lock: Any, timeout: float) -> bool:

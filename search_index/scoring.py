@@ -13,6 +13,7 @@ answered by Whoosh alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
@@ -111,24 +112,28 @@ def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Sc
 
 
 def _postings(matcher: object) -> tuple[np.ndarray, np.ndarray]:
-    """All ids and weights of a term in one segment, read a block at a time."""
+    """All ids and weights of a term in one segment, decoded a block at a time."""
     deleted = None
     if isinstance(matcher, FilterMatcher):
         deleted, matcher = matcher._ids, matcher.child
-    ids: list[int] = []
-    weights: list[float] = []
-    m = matcher
-    while m.is_active():  # type: ignore[attr-defined]
-        if m._ids is None:  # type: ignore[attr-defined]
-            m._read_ids()  # type: ignore[attr-defined]
-        if m._weights is None:  # type: ignore[attr-defined]
-            m._read_weights()  # type: ignore[attr-defined]
-        ids.extend(m._ids)  # type: ignore[attr-defined]
-        weights.extend(m._weights)  # type: ignore[attr-defined]
-        m._i = m._blocklength  # type: ignore[attr-defined]
-        m._next_block()  # type: ignore[attr-defined]
-    id_array = np.array(ids, dtype=np.int64)
-    weight_array = np.array(weights, dtype=np.float64)
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    m: Any = matcher
+    while m.is_active():
+        if m._data is None:
+            m._read_data()
+        block_ids, block_weights = m._data[0], m._data[1]
+        # Whoosh stores a block's ids as deltas unless they fit in bytes, and its weights as
+        # None (all 1.0), one float for all, or one each.
+        ids.append(np.asarray(block_ids, dtype=np.int64) if m._byteids else np.cumsum(np.asarray(block_ids, dtype=np.int64)))
+        if block_weights is None or isinstance(block_weights, float):
+            weights.append(np.full(m._blocklength, 1.0 if block_weights is None else block_weights))
+        else:
+            weights.append(np.asarray(block_weights, dtype=np.float64))
+        m._i = m._blocklength
+        m._next_block()
+    id_array = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+    weight_array = np.concatenate(weights) if weights else np.zeros(0)
     if deleted:
         keep = ~np.isin(id_array, np.fromiter(deleted, dtype=np.int64))
         id_array, weight_array = id_array[keep], weight_array[keep]

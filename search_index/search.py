@@ -173,7 +173,7 @@ class _Found:
         self.arrays = arrays
         self.docs = docs
         self.scores = scores
-        self.facts, first = np.unique(arrays.position[docs], return_index=True)
+        self.facts, first, self.fact_of = np.unique(arrays.position[docs], return_index=True, return_inverse=True)
         self.firsts = docs[first]
 
     @property
@@ -227,10 +227,19 @@ class _Found:
         """A page of facts by relevance, each shown through its best-scoring document."""
         if self.scores is None:
             return _whoosh_top(searcher, words, self, first + count)[first:]
-        order = np.argsort(-self.scores, kind="stable")
-        _, best_index = np.unique(self.arrays.position[self.docs[order]], return_index=True)
-        best = order[np.sort(best_index)][first : first + count]
-        return [(int(d), float(x)) for d, x in zip(self.docs[best], self.scores[best], strict=True)]
+        if not self.total:
+            return []
+        best = np.full(self.total, -np.inf)
+        np.maximum.at(best, self.fact_of, self.scores)
+        wanted = min(first + count, self.total)
+        top = np.argpartition(-best, wanted - 1)[:wanted]
+        top = top[np.lexsort((self.facts[top], -best[top]))][first:]
+        # Each chosen fact through its best document (the first such, if several tie).
+        rows = np.flatnonzero(np.isin(self.fact_of, top) & (self.scores == best[self.fact_of]))
+        doc_of = {}
+        for row in rows.tolist():
+            doc_of.setdefault(int(self.fact_of[row]), row)
+        return [(int(self.docs[doc_of[int(f)]]), float(best[f])) for f in top]
 
 
 def _counted(codes: np.ndarray, *, years: bool = False) -> list[dict[str, Any]]:
@@ -259,9 +268,14 @@ def _whoosh_top(searcher: Searcher, words: wq.Query, found: _Found, wanted: int)
 
 
 def _brief(searcher: Searcher, docnum: int) -> Brief:
-    for leaf, offset in reversed(searcher.leaf_searchers()):
+    # A column reader reads the column's offsets when made: one per segment and searcher.
+    columns: list[tuple[int, Any]] | None = getattr(searcher, "_accord_brief_columns", None)
+    if columns is None:
+        columns = [(offset, leaf.reader().column_reader("brief")) for leaf, offset in searcher.leaf_searchers()]
+        searcher._accord_brief_columns = columns  # type: ignore[attr-defined]
+    for offset, column in reversed(columns):
         if docnum >= offset:
-            return Brief.unpack(leaf.reader().column_reader("brief")[docnum - offset])
+            return Brief.unpack(column[docnum - offset])
     raise LookupError(docnum)
 
 
