@@ -12,13 +12,14 @@ answered by Whoosh alone.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
@@ -100,10 +101,12 @@ def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Sc
         segment = leaf.reader()
         if (field, text) not in segment:
             continue
-        ids, weights = _postings(segment.postings(field, text))
+        ids, weights, lengths = _decoded(segment, field, text)
+        if segment.has_deletions():
+            keep = ~np.isin(ids, np.fromiter(segment.deleted_docs_set, dtype=np.int64))
+            ids, weights, lengths = ids[keep], weights[keep], lengths[keep]
         if not len(ids):
             continue
-        lengths = _lengths(segment, field)[ids]
         scores.append(idf * weights * (K1 + 1) / (weights + K1 * ((1 - B) + B * lengths / average)) * boost)
         docs.append(ids + offset)
     if not docs:
@@ -111,14 +114,55 @@ def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Sc
     return Scored(np.concatenate(docs), np.concatenate(scores))
 
 
-def _postings(matcher: object) -> tuple[np.ndarray, np.ndarray]:
+class _Decoded:
+    """Decoded postings of recent words, by segment: a segment never changes, so neither do they.
+    Common words come back in query after query, and decoding their blocks (unpickling and
+    decompressing each) was most of a search's time. Bounded by the bytes the arrays hold."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.held = 0
+        self.entries: OrderedDict[tuple[str, str, str | bytes], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str | bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, str, str | bytes], value: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        size = sum(array.nbytes for array in value)
+        with self.lock:
+            if key in self.entries or size > self.max_bytes // 4:
+                return
+            self.entries[key] = value
+            self.held += size
+            while self.held > self.max_bytes:
+                _, dropped = self.entries.popitem(last=False)
+                self.held -= sum(array.nbytes for array in dropped)
+
+
+_DECODED = _Decoded(max_bytes=128 * 1024 * 1024)
+
+
+def _decoded(segment: Any, field: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A word's ids, weights and field lengths in one segment, deleted documents included."""
+    key = (segment.segment().segment_id(), field, text)
+    found = _DECODED.get(key)
+    if found is None:
+        ids, weights = _postings(segment._terms.matcher(field, segment._text_to_bytes(field, text), segment.schema[field].format))
+        found = (ids, weights, _lengths(segment, field)[ids])
+        _DECODED.put(key, found)
+    return found
+
+
+def _postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     """All ids and weights of a term in one segment, decoded a block at a time."""
-    deleted = None
-    if isinstance(matcher, FilterMatcher):
-        deleted, matcher = matcher._ids, matcher.child
     ids: list[np.ndarray] = []
     weights: list[np.ndarray] = []
-    m: Any = matcher
+    m = matcher
     while m.is_active():
         if m._data is None:
             m._read_data()
@@ -132,12 +176,9 @@ def _postings(matcher: object) -> tuple[np.ndarray, np.ndarray]:
             weights.append(np.asarray(block_weights, dtype=np.float64))
         m._i = m._blocklength
         m._next_block()
-    id_array = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-    weight_array = np.concatenate(weights) if weights else np.zeros(0)
-    if deleted:
-        keep = ~np.isin(id_array, np.fromiter(deleted, dtype=np.int64))
-        id_array, weight_array = id_array[keep], weight_array[keep]
-    return id_array, weight_array
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(ids), np.concatenate(weights)
 
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
