@@ -5,9 +5,9 @@ for the tens of thousands a common word finds in a large archive, where a
 search must still count every match for its total and facets. Here each
 word's postings are read block by block into arrays and scored with the
 formula Whoosh's BM25F uses; AND intersects, OR unites and adds. Phrases
-take their documents from Whoosh (positions are its business) and their
-words' scores from here. A query with any other shape returns None and is
-answered by Whoosh alone.
+are checked on decoded positions and score as their words; a prefix scores
+as the words it stands for (Whoosh gives each of its matches 1.0). A query of
+any other shape returns None and is answered by Whoosh alone.
 """
 
 from __future__ import annotations
@@ -64,9 +64,12 @@ def scored(searcher: Searcher, q: wq.Query) -> Scored | None:
         return _combined(searcher, q.children(), Scored.intersection)
     if isinstance(q, wq.Phrase):
         words = _combined(searcher, [wq.Term(q.fieldname, w, boost=q.boost) for w in q.words], Scored.intersection)
-        if words is None or not len(words.docs):
+        if words is None or not len(words.docs) or len(q.words) == 1:
             return words
-        return words.within(np.fromiter(searcher.docs_for_query(q), dtype=np.int64))
+        adjacent = _adjacent(searcher, q.fieldname, q.words, words.docs) if q.slop == 1 else None
+        if adjacent is None:
+            adjacent = np.fromiter(searcher.docs_for_query(q), dtype=np.int64)
+        return words.within(adjacent)
     if isinstance(q, (wq.Prefix, wq.Wildcard)):
         expanded = list(q.expanded_terms(searcher.reader()))
         if len(expanded) > MAX_EXPANSION:
@@ -122,17 +125,17 @@ class _Decoded:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.held = 0
-        self.entries: OrderedDict[tuple[str, str, str | bytes], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        self.entries: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, str | bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    def get(self, key: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         with self.lock:
             found = self.entries.get(key)
             if found is not None:
                 self.entries.move_to_end(key)
             return found
 
-    def put(self, key: tuple[str, str, str | bytes], value: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    def put(self, key: tuple[Any, ...], value: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         size = sum(array.nbytes for array in value)
         with self.lock:
             if key in self.entries or size > self.max_bytes // 4:
@@ -179,6 +182,77 @@ def _postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     if not ids:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     return np.concatenate(ids), np.concatenate(weights)
+
+
+def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.ndarray) -> np.ndarray | None:
+    """The candidate documents in which `words` stand one after another, or None when that would
+    mean decoding the positions of very common words in many documents (Whoosh does it then)."""
+    found: list[np.ndarray] = []
+    for leaf, offset in searcher.leaf_searchers():
+        segment = leaf.reader()
+        local = candidates[(candidates >= offset) & (candidates < offset + segment.doc_count_all())] - offset
+        if not len(local):
+            continue
+        # A document and a position, shifted back by the word's place in the phrase, as one key:
+        # the phrase stands where every word has the same key.
+        keys: np.ndarray | None = None
+        for place, word in enumerate(words):
+            decoded = _positions(segment, field, word, local)
+            if decoded is None:
+                return None
+            ids, starts, positions = decoded
+            docs = np.repeat(ids, np.diff(starts))
+            keep = np.isin(docs, local)
+            word_keys = docs[keep] * _POSITION_SPAN + (positions[keep] - place + _POSITION_SPAN // 2)
+            keys = word_keys if keys is None else np.intersect1d(keys, word_keys)
+            if not len(keys):
+                break
+        if keys is not None and len(keys):
+            found.append(np.unique(keys // _POSITION_SPAN) + offset)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+_POSITION_SPAN = 1 << 24
+FULL_DECODE = 20_000
+"""Documents a word may be in for all its positions to be decoded and kept."""
+SPARSE_DECODE = 3_000
+"""Candidate documents for which a more common word's positions are decoded one by one."""
+
+
+def _positions(segment: Any, field: str, text: str | bytes, local: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A word's ids in one segment (all, or at least those in `local`) with its positions in each:
+    document i's run is positions[starts[i]:starts[i + 1]]."""
+    key = (segment.segment().segment_id(), field, text, "positions")
+    found = _DECODED.get(key)
+    if found is not None:
+        return found
+    everywhere = segment.doc_frequency(field, text) <= FULL_DECODE
+    if not everywhere and len(local) > SPARSE_DECODE:
+        return None
+    form = segment.schema[field].format
+    matcher = segment._terms.matcher(field, segment._text_to_bytes(field, text), form)
+    ids: list[int] = []
+    runs: list[list[int]] = []
+    for doc in (None,) if everywhere else local.tolist():
+        if doc is not None:
+            if not matcher.is_active():
+                break
+            if matcher.id() < doc:
+                matcher.skip_to(doc)
+            if not matcher.is_active() or matcher.id() != doc:
+                continue
+        while matcher.is_active():
+            ids.append(matcher.id())
+            runs.append(form.decode_positions(matcher.value()))
+            matcher.next()
+            if doc is not None:
+                break
+    starts = np.zeros(len(runs) + 1, dtype=np.int64)
+    np.cumsum([len(run) for run in runs], out=starts[1:])
+    found = (np.array(ids, dtype=np.int64), starts, np.fromiter((p for run in runs for p in run), dtype=np.int64))
+    if everywhere:
+        _DECODED.put(key, found)
+    return found
 
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
