@@ -61,9 +61,9 @@ def scored(searcher: Searcher, q: wq.Query) -> Scored | None:
     if isinstance(q, wq.Or):
         return _combined(searcher, q.children(), Scored.union)
     if isinstance(q, wq.And):
-        return _combined(searcher, q.children(), Scored.intersection)
+        return _all_of(searcher, q.children())
     if isinstance(q, wq.Phrase):
-        words = _combined(searcher, [wq.Term(q.fieldname, w, boost=q.boost) for w in q.words], Scored.intersection)
+        words = _all_of(searcher, [wq.Term(q.fieldname, w, boost=q.boost) for w in q.words])
         if words is None or not len(words.docs) or len(q.words) == 1:
             return words
         adjacent = _adjacent(searcher, q.fieldname, q.words, words.docs) if q.slop == 1 else None
@@ -92,7 +92,55 @@ def _combined(searcher: Searcher, children: list[wq.Query], combine: object, *, 
     return result
 
 
-def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Scored:
+def _all_of(searcher: Searcher, children: list[wq.Query]) -> Scored | None:
+    """Documents every child matches. The rarest words go first; a common word met after the
+    matches have narrowed to a few is looked up at those documents only, instead of decoding all
+    of its postings."""
+    ordered = sorted(children, key=lambda child: _size(searcher, child))
+    result: Scored | None = None
+    for child in ordered:
+        terms = _terms_of(child)
+        if result is not None and terms is not None and len(result.docs) <= SPARSE_LOOKUP < _size(searcher, child):
+            part: Scored | None = _terms_at(searcher, terms, result.docs)
+        else:
+            part = scored(searcher, child)
+        if part is None:
+            return None
+        result = part if result is None else result.intersection(part)
+    return result if result is not None else Scored.empty()
+
+
+SPARSE_LOOKUP = 2_000
+"""Matches few enough for a common word to be looked up at each of them."""
+
+
+def _terms_of(q: wq.Query) -> list[wq.Term] | None:
+    """The terms of a word searched in several fields (an OR of single terms), or None."""
+    if type(q) is wq.Term:
+        return [q]
+    if isinstance(q, wq.Or) and all(type(child) is wq.Term for child in q.children()):
+        return list(q.children())
+    return None
+
+
+def _size(searcher: Searcher, q: wq.Query) -> int:
+    """About how many documents `q` matches: exact for words, large for anything else."""
+    terms = _terms_of(q)
+    if terms is None:
+        return 1 << 40
+    reader = searcher.reader()
+    return sum(reader.doc_frequency(t.fieldname, t.text) for t in terms)
+
+
+def _terms_at(searcher: Searcher, terms: list[wq.Term], docs: np.ndarray) -> Scored:
+    """The documents among `docs` that any of `terms` matches, with the terms' summed scores."""
+    result = Scored.empty()
+    for term in terms:
+        result = result.union(_term(searcher, term.fieldname, term.text, term.boost, at=docs))
+    return result
+
+
+def _term(searcher: Searcher, field: str, text: str | bytes, boost: float, at: np.ndarray | None = None) -> Scored:
     reader = searcher.reader()
     if (field, text) not in reader:
         return Scored.empty()
@@ -104,7 +152,12 @@ def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Sc
         segment = leaf.reader()
         if (field, text) not in segment:
             continue
-        ids, weights, lengths = _decoded(segment, field, text)
+        if at is None:
+            ids, weights, lengths = _decoded(segment, field, text)
+        else:
+            local = at[(at >= offset) & (at < offset + segment.doc_count_all())] - offset
+            ids, weights = _postings_at(segment, field, text, local)
+            lengths = _lengths(segment, field)[ids]
         if segment.has_deletions():
             keep = ~np.isin(ids, np.fromiter(segment.deleted_docs_set, dtype=np.int64))
             ids, weights, lengths = ids[keep], weights[keep], lengths[keep]
@@ -161,6 +214,30 @@ def _decoded(segment: Any, field: str, text: str | bytes) -> tuple[np.ndarray, n
     return found
 
 
+def _postings_at(segment: Any, field: str, text: str | bytes, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A word's ids and weights at some documents of one segment, found by skipping through its
+    postings (blocks that hold none of them are not decoded)."""
+    key = (segment.segment().segment_id(), field, text)
+    decoded = _DECODED.get(key)
+    if decoded is not None:
+        keep = np.isin(decoded[0], docs)
+        return decoded[0][keep], decoded[1][keep]
+    matcher = segment._terms.matcher(field, segment._text_to_bytes(field, text), segment.schema[field].format)
+    ids: list[int] = []
+    weights: list[float] = []
+    for doc in docs.tolist():
+        if not matcher.is_active():
+            break
+        if matcher.id() < doc:
+            matcher.skip_to(doc)
+            if not matcher.is_active():
+                break
+        if matcher.id() == doc:
+            ids.append(doc)
+            weights.append(matcher.weight())
+    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+
+
 def _postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     """All ids and weights of a term in one segment, decoded a block at a time."""
     ids: list[np.ndarray] = []
@@ -213,7 +290,7 @@ def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.n
 
 
 _POSITION_SPAN = 1 << 24
-FULL_DECODE = 20_000
+FULL_DECODE = 20000
 """Documents a word may be in for all its positions to be decoded and kept."""
 SPARSE_DECODE = 3_000
 """Candidate documents for which a more common word's positions are decoded one by one."""

@@ -6,7 +6,7 @@ keeps no lengths (IDs, keywords) Whoosh looked for the lengths file on disk
 every time: one `stat` per posting, about a third of an index build. For a
 field that does, every call unpacked one byte from the file. Segments never
 change once written, so a column's presence is remembered and a lengths
-column is read into memory once.
+column is read into memory once, as an array.
 
 File names: Whoosh names segments and temporary files with the `random`
 module, whose state anything in the process may seed (property-based tests
@@ -19,6 +19,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import numpy as np
 import whoosh.codec.base
 import whoosh.filedb.compound
 import whoosh.filedb.filestore
@@ -36,7 +37,11 @@ def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
     if reader is _ABSENT:
         reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
         if reader is not None and column is LENGTHS_COLUMN:
-            reader = list(reader)
+            # One byte a document, stored as a run of bytes: read it whole (documents past the
+            # run have the default, 0).
+            codes = np.zeros(reader._doccount, dtype=np.uint8)
+            codes[: reader._count] = np.frombuffer(reader._dbfile.get(reader._basepos, reader._count), dtype=np.uint8)
+            reader = codes
         self._readers[fieldname] = reader
     return reader
 
