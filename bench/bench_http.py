@@ -8,6 +8,11 @@ of the size asked for (imported as `bench.bench_log` does) as NDJSON
 (`Accept: application/x-ndjson`) and counts lines, while the server's RSS is
 sampled every 100 ms. The server's read models are rebuilt before the
 replay if they lag, so that its background catch-up does not compete with it.
+Search: 8 client threads send `GET /search` with the seeded query mix of
+`bench.bench_search` (drawn from the log's own quotes: words, AND, phrases,
+misspellings, filters, prefixes; facets and highlights on, 20 hits a page)
+to the same server, after a warm-up, counting any answer other than 200 as
+an error.
 
     python -m bench.bench_http --events 1000000
 """
@@ -191,6 +196,63 @@ def replay(workdir: Path) -> dict[str, Any]:
     }
 
 
+SEARCHES = 2000
+
+
+def search_load(workdir: Path) -> dict[str, Any]:
+    from bench.bench_search import PER_PAGE, WARM_UP, Statement, _fts_rows, query_mix
+
+    statements: list[Statement] = []
+    for _ in _fts_rows(workdir / "accord.db", statements):
+        pass
+    mix = query_mix(statements, SEARCHES + WARM_UP * CLIENTS)
+
+    def params(query: Any) -> dict[str, Any]:
+        found = {"q": query.accord, "speaker": query.speaker, "publisher": query.publisher, "per_page": PER_PAGE,
+                 "from": query.start, "to": query.end}
+        return {k: v for k, v in found.items() if v is not None}
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    with serving(workdir) as (base, pid):
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for query in mix[: WARM_UP * CLIENTS]:
+                client.get("/search", params=params(query))
+        queue = iter(mix[WARM_UP * CLIENTS :])
+
+        def client_loop() -> None:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                while True:
+                    with lock:
+                        query = next(queue, None)
+                    if query is None:
+                        return
+                    started = time.perf_counter()
+                    response = client.get("/search", params=params(query))
+                    elapsed = time.perf_counter() - started
+                    with lock:
+                        latencies.append(elapsed)
+                        if response.status_code != 200:
+                            errors.append(f"{response.status_code} {query.accord!r}")
+
+        threads = [threading.Thread(target=client_loop) for _ in range(CLIENTS)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+        rss = rss_mb(pid)
+    latencies.sort()
+    return {
+        "quotes": len(statements), "searches": len(latencies), "search_rate": len(latencies) / seconds,
+        "search_errors": len(errors), "search_first_errors": errors[:3],
+        "search_p50_ms": latencies[len(latencies) // 2] * 1000, "search_p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
+        "search_server_rss_mb": rss,
+    }
+
+
 def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
     results = []
     print(f"appending {APPENDS:,} single-event requests with {CLIENTS} clients ...", file=sys.stderr)
@@ -199,19 +261,23 @@ def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
         source = generated(size, seed)
         workdir, _ = imported(source, size) if not (OUT / f"log-{size}" / "accord.db").exists() else (OUT / f"log-{size}", {})
         print(f"replaying {size:,} events as NDJSON ...", file=sys.stderr)
-        results.append({"size": size, **appended, **replay(workdir)})
+        replayed = replay(workdir)
+        print(f"searching {size:,} events with {CLIENTS} clients ...", file=sys.stderr)
+        results.append({"size": size, **appended, **replayed, **search_load(workdir)})
     return results
 
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| events | appends/s (8 clients) | errors | p50 / p99 ms | NDJSON replay events/s | server RSS before / peak / end |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| events | appends/s (8 clients) | errors | p50 / p99 ms | NDJSON replay events/s | server RSS before / peak / end "
+        "| quotes | searches/s (8 clients) | errors | p50 / p95 ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['size']:,} | {r['append_rate']:,.0f} | {r['append_errors']} | {r['append_p50_ms']:.1f} / {r['append_p99_ms']:.1f} "
-            f"| {r['replay_rate']:,.0f} | {r['replay_rss_before_mb']:,.0f} / {r['replay_rss_peak_mb']:,.0f} / {r['replay_rss_end_mb']:,.0f} MB |"
+            f"| {r['replay_rate']:,.0f} | {r['replay_rss_before_mb']:,.0f} / {r['replay_rss_peak_mb']:,.0f} / {r['replay_rss_end_mb']:,.0f} MB "
+            f"| {r['quotes']:,} | {r['search_rate']:,.0f} | {r['search_errors']} | {r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} |"
         )
     return "\n".join(lines)
 
