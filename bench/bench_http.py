@@ -85,6 +85,16 @@ def serving(data: Path) -> Iterator[tuple[str, int]]:
         log.close()
 
 
+def _run_all(threads: list[threading.Thread]) -> float:
+    """Start the client threads together and return the seconds until the last one ends."""
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -128,15 +138,9 @@ def appends(seed: int) -> dict[str, Any]:
                         errors.append(f"{response.status_code} {response.text[:200]}")
 
     with serving(data) as (base, pid):
-        threads = [threading.Thread(target=client, args=(base, lane)) for lane in lanes]
         server_cpu = cpu_seconds(pid)
         client_cpu = time.process_time()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - started
+        seconds = _run_all([threading.Thread(target=client, args=(base, lane)) for lane in lanes])
         server_cpu = cpu_seconds(pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
         head = httpx.get(f"{base}/health").json()["head"]["position"]
@@ -236,13 +240,7 @@ def search_load(workdir: Path) -> dict[str, Any]:
                         if response.status_code != 200:
                             errors.append(f"{response.status_code} {query.accord!r}")
 
-        threads = [threading.Thread(target=client_loop) for _ in range(CLIENTS)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - started
+        seconds = _run_all([threading.Thread(target=client_loop) for _ in range(CLIENTS)])
         rss = rss_mb(pid)
     latencies.sort()
     return {

@@ -66,10 +66,18 @@ class Projection(ABC):
         """Fold `events` (every event of the log after position `after`, up to some point) beyond
         the checkpoint, together with the new checkpoint; return the checkpoint."""
 
+    in_bulk: bool = False
+    """True through a long run of batches (a rebuild), which a projection may tune for throughput."""
+
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """A long run of batches (a rebuild), which the projection may tune for throughput."""
-        yield
+        """A long run of batches (a rebuild); whatever it deferred is put in place at its end."""
+        self.in_bulk = True
+        try:
+            yield
+        finally:
+            self.in_bulk = False
+            self.ensure_indexes()
 
     def ensure_indexes(self) -> None:  # noqa: B027 - most projections defer nothing
         """Make sure whatever a bulk run deferred is in place."""
@@ -82,7 +90,6 @@ class SqlProjection(Projection):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._bulk = False
         with write_transaction(self.engine) as connection:
             lock_migrations(connection)
             checkpoints_table.create(connection, checkfirst=True)
@@ -92,7 +99,7 @@ class SqlProjection(Projection):
         """Apply `events`, in order, to this projection's tables inside the open transaction."""
 
     def _lock(self, connection: Connection) -> None:
-        lock_writer(connection, zlib.crc32(f"accord-projection:{self.name}".encode()), bulk=self._bulk)
+        lock_writer(connection, zlib.crc32(f"accord-projection:{self.name}".encode()), bulk=self.in_bulk)
 
     def _stored(self, connection: Connection) -> Checkpoint | None:
         row = connection.execute(
@@ -121,7 +128,7 @@ class SqlProjection(Projection):
                 table.drop(connection, checkfirst=True)
             for table in self.tables:
                 table.create(connection)
-                if self._bulk:
+                if self.in_bulk:
                     # Filling a table and then indexing it sorts once; keeping an index
                     # current row by row rewrites pages all over it at every commit.
                     for index in table.indexes:
@@ -139,13 +146,9 @@ class SqlProjection(Projection):
     @contextmanager
     def bulk(self) -> Iterator[None]:
         """Defer SQLite's checkpoints to the end, as the log's bulk appends do (see events.store.dialects)."""
-        self._bulk = True
-        try:
+        with super().bulk():
             yield
-        finally:
-            self._bulk = False
-            self.ensure_indexes()
-            checkpoint(self.engine)
+        checkpoint(self.engine)
 
     def apply(self, events: Sequence[EventEnvelope], after: int) -> int:
         with write_transaction(self.engine) as connection:

@@ -12,8 +12,7 @@ directory, never fold an event twice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -37,7 +36,7 @@ class SearchProjection(Projection):
         self.index = index
         self._entities: dict[str, dict[str, Any]] | None = None
         self._entities_generation = -1
-        self._bulk = False
+        self._unmerged = False
 
     def checkpoint(self) -> Checkpoint | None:
         return self.index.checkpoint()
@@ -46,17 +45,15 @@ class SearchProjection(Projection):
         self.index.reset(self.version)
         self._entities = None
 
-    @contextmanager
-    def bulk(self) -> Iterator[None]:
-        self._bulk = True
-        try:
-            yield
-        finally:
-            self._bulk = False
+    def ensure_indexes(self) -> None:
+        """Merge the segments a rebuild's batches left (they are not merged as they commit)."""
+        if self._unmerged:
             self.index.merge()
+            self._unmerged = False
 
     def apply(self, events: Sequence[EventEnvelope], after: int) -> int:
-        with self.index.writer(bulk=self._bulk) as writer:
+        self._unmerged |= self.in_bulk
+        with self.index.writer(bulk=self.in_bulk) as writer:
             searcher = writer.searcher()
             stored = read_state(searcher)
             if stored is None or stored.version != self.version:
