@@ -25,6 +25,8 @@ from service.api import models
 from service.api.auth import Caller, archivist, reader
 from service.api.problems import ApiProblem, responses
 from service.api.state import Archive
+from service.web import pages
+from service.web.negotiation import varied, wants_html
 
 router = APIRouter(dependencies=[Depends(reader)])
 appends = APIRouter()
@@ -249,17 +251,28 @@ async def _tail(archive: Archive, after: int) -> AsyncIterator[ServerSentEvent]:
     tags=["log"],
 )
 def read_event(request: Request, event_id: Annotated[str, Path(max_length=100, examples=[models.EVENT_ID])]) -> Response:
-    store = archive_of(request).store
+    """The envelope with the corrections and retraction that target it; a browser gets the fact's page."""
+    archive = archive_of(request)
+    event = event_with_amendments(archive.store, event_id)
+    if event is None:
+        raise ApiProblem(404, f"no event {event_id} in the log")
+    if wants_html(request):
+        return pages.event_page(request, archive.store.engine, event)
+    return varied(json_response(event))
+
+
+def event_with_amendments(store: SqlEventStore, event_id: str) -> dict[str, Any] | None:
+    """One event as JSON with `corrections` and `retraction`, or None if the log holds no such id."""
     envelope = store.get(event_id.lower())
     if envelope is None:
-        raise ApiProblem(404, f"no event {event_id} in the log")
+        return None
     corrections, retraction = [], None
     for amendment in _amendments(store, envelope):
         if amendment.type == "FactRetracted":
             retraction = amendment.to_json()
         else:
             corrections.append(amendment.to_json())
-    return json_response({**envelope.to_json(), "corrections": corrections, "retraction": retraction})
+    return {**envelope.to_json(), "corrections": corrections, "retraction": retraction}
 
 
 def _amendments(store: SqlEventStore, target: EventEnvelope) -> list[EventEnvelope]:
