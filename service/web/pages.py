@@ -72,7 +72,7 @@ def search_page(request: Request, index: SearchIndex, query: SearchRequest) -> R
                 value = str(entry["value"])
                 if name == "year":
                     url, active = _link(params, **{"from": value, "to": value}), params.get("from") == value == params.get("to")
-                    shown_value = value
+                    shown_value = value if value != "0001" else "no known start"
                 else:
                     url, active = _link(params, **{name: value}), params.get(name) == value
                     shown_value = type_label(value) if name == "type" else value
@@ -221,9 +221,9 @@ def agreement_page(request: Request, engine: Engine, state: AgreementState) -> R
 def _term(state: AgreementState) -> str | None:
     """The agreement's span as an EDTF interval, from its start (effective, else signed) to its end, where known."""
     start = state.effective or state.signed
-    if not start or not state.expires:
+    if not state.expires:
         return None
-    begin = start.split("/")[0] or start.split("/")[-1]
+    begin = (start.split("/")[0] or start.split("/")[-1]) if start else ".."
     end = state.expires.split("/")[-1] or state.expires
     return f"{begin}/{end}"
 

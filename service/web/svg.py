@@ -3,18 +3,19 @@ EDTF date is a range, a bar across the range, and each a link to the fact's page
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from events.edtf_dates import FIRST_DAY, LAST_DAY, EdtfError, parse_edtf_date
-from service.web.dates import for_people
+from service.web.dates import MONTHS, for_people
 
-WIDTH = 760
-LABEL_WIDTH = 230
-RIGHT = 20
-ROW = 34
-TOP = 16
-AXIS = 34
+WIDTH = 480
+LEFT = 14
+RIGHT = 14
+ROW = 46
+TOP = 8
+AXIS = 30
 MIN_BAR = 4.0
 
 
@@ -81,6 +82,28 @@ def _bounds(edtf: str) -> tuple[str, str] | None:
     return parsed.lower, parsed.upper
 
 
+def _ticks(start: int, end: int, x: Callable[[int], float]) -> list[Tick]:
+    """Year ticks, or month ticks over a span of less than about three years; at most about eight."""
+    first, last = date.fromordinal(start), date.fromordinal(end)
+    if end - start < 3 * 365:
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        step = next(s for s in (1, 2, 3, 6, 12) if months / s <= 8)
+        ticks = []
+        for i in range(months + 1):
+            year, month = divmod(first.month - 1 + i, 12)
+            day = date(first.year + year, month + 1, 1)
+            if (month % step == 0) and start <= day.toordinal() <= end:
+                ticks.append(Tick(x(day.toordinal()), f"{MONTHS[month][:3]} {day.year}"))
+        return ticks
+    years = last.year - first.year + 1
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if years / s <= 8)
+    return [
+        Tick(x(date(year, 1, 1).toordinal()), str(year))
+        for year in range(max(first.year - first.year % step, 1), last.year + 1, step)
+        if start <= date(year, 1, 1).toordinal() <= end
+    ]
+
+
 def draw(spans: list[Span], valid_at: str) -> TimelineSvg | None:
     """The drawing of `spans` (None when none has a readable date), with a line at `valid_at`."""
     bounded = [(span, b) for span in spans if (b := _bounds(span.edtf)) is not None]
@@ -94,7 +117,7 @@ def draw(spans: list[Span], valid_at: str) -> TimelineSvg | None:
         start, end = start - 180, end + 180
     pad = max((end - start) // 30, 15)
     start, end = start - pad, end + pad
-    left, right = float(LABEL_WIDTH), float(WIDTH - RIGHT)
+    left, right = float(LEFT), float(WIDTH - RIGHT)
 
     def x(ordinal: int) -> float:
         return round(left + (right - left) * (ordinal - start) / (end - start), 1)
@@ -106,14 +129,7 @@ def draw(spans: list[Span], valid_at: str) -> TimelineSvg | None:
         x2 = right if open_end else x(_day(hi) + 1)
         rows.append(Row(span.href, span.label, for_people(span.edtf), TOP + i * ROW, x1, x2, open_start, open_end, span.kind))
     axis_y = TOP + len(rows) * ROW + 6
-    first_year, last_year = date.fromordinal(start).year, date.fromordinal(end).year
-    years = last_year - first_year + 1
-    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if years / s <= 8)
-    ticks = [
-        Tick(x(date(year, 1, 1).toordinal()), str(year))
-        for year in range(first_year - first_year % step, last_year + 1, step)
-        if start <= date(year, 1, 1).toordinal() <= end and year >= 1
-    ]
+    ticks = _ticks(start, end, x)
     now = _day(valid_at) if "0001-01-01" < valid_at < "9999-12-31" else None
     now_x = x(now) if now is not None and start <= now <= end else None
     return TimelineSvg(WIDTH, int(axis_y + AXIS), rows, ticks, axis_y, left, right, now_x, for_people(valid_at))
