@@ -227,14 +227,15 @@ async def correct(request: Request, event_id: str) -> Response:
     now, _ = _corrected(target)
     retract = form.get("action") == "retract"
     try:
-        reason = form.get("why", "").strip()
+        why = form.get("why", "").strip()
+        reason = {"reason": why} if why else {}  # left out when empty, so validation says it is required
         if retract:
-            event_type, data = "FactRetracted", {"target": target["id"], "reason": reason}
+            event_type, data = "FactRetracted", {"target": target["id"], **reason}
         else:
             fields = forms.changed_fields(target["type"], now["data"], now["occurred"], form)
             if not fields:
                 raise FormProblems({}, ["Nothing was changed: edit a field, or retract the fact."])
-            event_type, data = "FactCorrected", {"target": target["id"], "fields": fields, "reason": reason}
+            event_type, data = "FactCorrected", {"target": target["id"], "fields": fields, **reason}
         event = {"type": event_type, "occurred": form.get("when", "").strip(), "data": data, "sources": [forms.source(form)]}
         await _write(request, session, target["stream"], event)
     except FormProblems as problems:
