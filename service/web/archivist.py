@@ -115,6 +115,7 @@ def _append_page(
         "values": values,
         "errors": problems.by_field if problems else {},
         "general": problems.general if problems else [],
+        "labels": {f.name: f.label for f in (*EVENT_FIELDS, *PAYLOAD_FIELDS.get(chosen or "", ()), *SOURCE_FIELDS)},
         "csrf": session.csrf,
     }
     return render(request, "append.html", context, status)
@@ -178,6 +179,8 @@ def _correction_page(
         "values": values,
         "errors": problems.by_field if problems else {},
         "general": problems.general if problems else [],
+        "labels": {"occurred": "When it happened", "why": "Why", "when": "Date of the correction",
+                   **{f.name: f.label for f in (*PAYLOAD_FIELDS.get(target["type"], ()), *SOURCE_FIELDS)}},
         "csrf": session.csrf,
     }
     return render(request, "correct.html", context, status)

@@ -24,6 +24,11 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~])", r"\\\1", text)
 
 
+def _quoted(title: str) -> str:
+    """A title in quotation marks, unless it already starts with its own."""
+    return title if title[:1] in "“\"«„" else f"“{title}”"
+
+
 def _date_parts(edtf: str | None) -> dict[str, Any] | None:
     """CSL's date of an EDTF date: the parts its start gives (year, month, day), or the text as `raw`."""
     if not edtf:
@@ -45,7 +50,7 @@ def cite(event: dict[str, Any], permalink: str, speaker_name: str | None, retrie
     who = speaker_name or data.get("speaker_description") or ""
     when = for_people(event["occurred"])
     said = f"“{words}”" if event["type"] == "StatementMade" else words
-    published = [source.get("publisher"), f"“{source['title']}”" if source.get("title") else None,
+    published = [source.get("publisher"), _quoted(source["title"]) if source.get("title") else None,
                  for_people(source.get("published")) if source.get("published") else None]
     where = ", ".join(p for p in published if p)
     plain = " ".join(filter(None, [
@@ -80,7 +85,7 @@ def cite(event: dict[str, Any], permalink: str, speaker_name: str | None, retrie
     if source.get("publisher"):
         csl["container-title"] = source["publisher"]
     if source.get("title"):
-        csl["note"] = f"Source: {source['publisher']}, “{source['title']}”" + (f", {source['url']}" if source.get("url") else "")
+        csl["note"] = f"Source: {source['publisher']}, {_quoted(source['title'])}" + (f", {source['url']}" if source.get("url") else "")
     if data.get("context"):
         csl["event-title"] = data["context"]
     return Citations(plain, markdown, orjson.dumps([csl], option=orjson.OPT_INDENT_2).decode())

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import re
-from http import HTTPStatus
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from markupsafe import Markup

@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.http.conftest import seeded, server, settings_for  # noqa: F401  (fixtures shared with tests/http)
-from tests.http.conftest import Server
+from tests.http.conftest import Server, seeded, server, settings_for  # noqa: F401  (fixtures shared with tests/http)
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"}
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def page(server: Server, path: str, **params: Any) -> Any:
+def page(app: Server, path: str, **params: Any) -> Any:
     """GET `path` as a browser does."""
-    return server.client.get(path, params=params or None, headers=BROWSER)
+    return app.client.get(path, params=params or None, headers=BROWSER)
 
 
 def csrf_of(html: str) -> str:
@@ -23,12 +22,12 @@ def csrf_of(html: str) -> str:
     return found[1]
 
 
-def sign_in(server: Server, role: str = "archivist") -> str:
+def sign_in(app: Server, role: str = "archivist") -> str:
     """Sign in through the form with a token of `role`; the session's CSRF token for later forms."""
-    form = page(server, "/archivist")
-    response = server.client.post(
-        "/archivist/sign-in", data={"csrf": csrf_of(form.text), "token": server.tokens[role], "next": "/archivist"},
+    form = page(app, "/archivist")
+    response = app.client.post(
+        "/archivist/sign-in", data={"csrf": csrf_of(form.text), "token": app.tokens[role], "next": "/archivist"},
         headers=BROWSER, follow_redirects=False,
     )
     assert response.status_code == 303, response.text
-    return csrf_of(page(server, "/archivist").text)
+    return csrf_of(page(app, "/archivist").text)

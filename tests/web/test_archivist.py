@@ -130,3 +130,26 @@ def test_script_and_javascript_links_in_a_quote_show_as_text(server: Server) -> 
     assert "https://example.org/?q=&lt;script&gt;" in html and 'href="https://example.org' not in html  # shown, not linked
     highlighted = page(server, "/search", q="onerror").text
     assert "&lt;img src=x <mark" in highlighted or "onerror</mark>" in highlighted
+
+
+def test_when_reads_are_private_a_signed_in_archivist_reads_the_pages(settings_for: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.api import create_app
+    from tests.http.conftest import make_tokens
+
+    settings = settings_for(public_read=False)
+    tokens = make_tokens(settings)
+    with TestClient(create_app(settings)) as client:
+        private = Server(client, tokens)
+        refused = page(private, "/agreements")
+        assert refused.status_code == 401 and 'href="/archivist?next=/agreements"' in refused.text
+        sign_in(private)
+        assert page(private, "/agreements").status_code == 200
+        assert client.get("/agreements").status_code == 200  # the session cookie is sent with JSON requests too
+
+
+def test_the_summary_of_mistakes_links_to_each_field(server: Server) -> None:
+    csrf = sign_in(server)
+    response = post(server, "/archivist/facts", {**STATEMENT_FORM, "csrf": csrf, "quote": ""})
+    assert '<a href="#f-quote">Quote: required</a>' in response.text
