@@ -45,6 +45,7 @@ def pages(client: httpx.Client) -> list[tuple[str, str]]:
         ("agreements", "/agreements"),
         ("agreement", "/agreements/agreement-cern-jinr"),
         ("agreement as of valid_at/known_at", f"/agreements/agreement-cern-russia?valid_at=2024-06&known_at={date.today().isoformat()}"),
+        ("entities", "/entities"),
         ("entity", "/entities/org-jinr"),
         ("timeline", "/timeline"),
         ("archivist: append form", "/archivist?type=VoteHeld"),

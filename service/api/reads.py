@@ -120,7 +120,9 @@ def entities(
     as_of = AsOf.parse(valid_at, known_at)  # registrations are directory entries: valid_at hides none
     with archive_of(request).store.engine.connect() as connection:
         listed = list_entities(connection, as_of, kind=kind, limit=limit, offset=offset)
-    return json_response(listed.to_json())
+    if wants_html(request):
+        return pages.entities_page(request, listed, limit, offset)
+    return varied(json_response(listed.to_json()))
 
 
 @router.get(

@@ -1,7 +1,10 @@
-"""Security headers on every response, and a strict Content-Security-Policy on every page.
+"""Security headers: two on every response, and a strict Content-Security-Policy on every page accord renders.
 
 The pages run no script and load nothing from another host, so the policy
-allows only this origin and no inline script or style at all.
+allows only this origin and no inline script or style at all. It is set by
+`service.web.rendering.render` on accord's own pages only: FastAPI's `/docs`
+is a page of someone else's making (inline script, assets from a CDN) and
+keeps working.
 """
 
 from __future__ import annotations
@@ -16,14 +19,11 @@ ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 ]
-ON_PAGES = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-    (b"x-frame-options", b"DENY"),
-]
+ON_PAGES = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY"}
 
 
 class SecurityHeaders:
-    """Adds `ALWAYS` to every response and `ON_PAGES` to every text/html one."""
+    """Adds `ALWAYS` to every response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -37,9 +37,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
-                content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
-                extra = ALWAYS + (ON_PAGES if content_type.startswith(b"text/html") else [])
-                message["headers"] = headers + [(name, value) for name, value in extra if name not in names]
+                message["headers"] = headers + [(name, value) for name, value in ALWAYS if name not in names]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

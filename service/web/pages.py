@@ -25,7 +25,7 @@ from events.catalogue import STREAM_PATTERN
 from events.errors import FieldProblem
 from projections import AsOf
 from projections.agreements import AgreementList, AgreementState
-from projections.entities import Entity, names_of
+from projections.entities import Entity, EntityList, names_of
 from projections.timeline import TimelinePage
 from search_index import QueryError, SearchIndex, SearchRequest, search
 from service.web.cite import cite
@@ -233,6 +233,23 @@ def _term(state: AgreementState) -> str | None:
 
 def _facts(page: TimelinePage) -> list[dict[str, Any]]:
     return [{"fact": f, "summary": summary_of(f.data, f.type)} for f in page.facts]
+
+
+def entities_page(request: Request, listed: EntityList, limit: int, offset: int) -> Response:
+    """The directory: every entity by name, grouped by kind."""
+    params = _params(request, "offset")
+    kinds: dict[str, list[Entity]] = {}
+    for found in listed.entities:
+        kinds.setdefault(found.kind, []).append(found)
+    context = {
+        "title": "Entities",
+        "listed": listed,
+        "kinds": sorted(kinds.items()),
+        "params": params,
+        "previous": link("/entities", params, offset=max(offset - limit, 0) or None) if offset else None,
+        "next": link("/entities", params, offset=offset + limit) if offset + limit < listed.total else None,
+    }
+    return render(request, "entities.html", context)
 
 
 def entity_page(request: Request, entity: Entity, page: TimelinePage) -> Response:

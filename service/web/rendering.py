@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 import service
 from service.web.dates import for_people, moment_for_people
+from service.web.headers import ON_PAGES
 from service.web.negotiation import varied
 
 TEMPLATES = Path(service.__file__).resolve().parent.parent / "templates"
@@ -95,6 +96,6 @@ templates = Jinja2Templates(env=environment())
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    """The page `name` with `context`, marked `Vary: Accept` (its JSON lives at the same URL)."""
+    """The page `name` with `context`, its Content-Security-Policy, and `Vary: Accept` (its JSON lives at the same URL)."""
     context.setdefault("session", getattr(request.state, "web_session", None))
-    return varied(templates.TemplateResponse(request, name, context, status_code=status_code))
+    return varied(templates.TemplateResponse(request, name, context, status_code=status_code, headers=ON_PAGES))

@@ -129,7 +129,7 @@ def draw(spans: list[Span], valid_at: str) -> TimelineSvg | None:
         x2 = right if open_end else x(_day(hi) + 1)
         rows.append(Row(span.href, span.label, for_people(span.edtf), TOP + i * ROW, x1, x2, open_start, open_end, span.kind))
     axis_y = TOP + len(rows) * ROW + 6
-    ticks = _ticks(start, end, x)
+    ticks = [t for t in _ticks(start, end, x) if left + 28 <= t.x <= right - 28]  # a label cut by the edge helps no one
     now = _day(valid_at) if "0001-01-01" < valid_at < "9999-12-31" else None
     now_x = x(now) if now is not None and start <= now <= end else None
     return TimelineSvg(WIDTH, int(axis_y + AXIS), rows, ticks, axis_y, left, right, now_x, for_people(valid_at))

@@ -79,12 +79,28 @@ class Watched:
     console_errors: list[str] = field(default_factory=list)
 
     def shoot(self, name: str) -> None:
-        """Full-page screenshots of what is shown now, at each width."""
+        """Check the page's markup, then take full-page screenshots of it at each width, checking that
+        nothing is wider than the window."""
+        self.check_markup()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for width in WIDTHS:
             self.page.set_viewport_size({"width": width, "height": 900})
+            wide = self.page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"{name} at {width} px is {wide} px wide: it scrolls sideways"
             self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
         self.page.set_viewport_size({"width": 1280, "height": 900})
+
+    def check_markup(self) -> None:
+        """One h1, headings that never skip a level, a label for every field, a language on the page."""
+        levels = self.page.evaluate("[...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => +h.tagName[1])")
+        assert levels[:1] == [1] and levels.count(1) == 1, f"{self.page.url}: headings {levels}"
+        assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), f"{self.page.url}: a heading skips a level: {levels}"
+        unlabelled = self.page.evaluate(
+            "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+            ".filter(el => !el.labels.length && !el.getAttribute('aria-label')).map(el => el.name || el.id)"
+        )
+        assert unlabelled == [], f"{self.page.url}: fields without a label: {unlabelled}"
+        assert self.page.evaluate("document.documentElement.lang") == "en"
 
 
 @pytest.fixture
