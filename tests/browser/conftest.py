@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ class Watched:
         """One h1, headings that never skip a level, a label for every field, a language on the page."""
         levels = self.page.evaluate("[...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => +h.tagName[1])")
         assert levels[:1] == [1] and levels.count(1) == 1, f"{self.page.url}: headings {levels}"
-        assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), f"{self.page.url}: a heading skips a level: {levels}"
+        assert all(b <= a + 1 for a, b in pairwise(levels)), f"{self.page.url}: a heading skips a level: {levels}"
         unlabelled = self.page.evaluate(
             "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
             ".filter(el => !el.labels.length && !el.getAttribute('aria-label')).map(el => el.name || el.id)"
