@@ -20,10 +20,11 @@ from starlette.responses import RedirectResponse, Response
 from events import InvalidEvent
 from events.errors import EventStoreError
 from events.prepare import prepare_request_json
+from service.queries import event_with_amendments
 from service.tokens import authenticate
 from service.web import forms
 from service.web.forms import EVENT_FIELDS, PAYLOAD_FIELDS, SOURCE_FIELDS, FormProblems
-from service.web.pages import error_page
+from service.web.pages import as_corrected, error_page
 from service.web.rendering import render, type_label
 from service.web.session import COOKIE, SIGN_IN_COOKIE, WebSession, current, forget_cookie, same, sessions_of, set_cookie
 
@@ -187,8 +188,6 @@ def _correction_page(
 
 
 def _target(request: Request, event_id: str) -> dict[str, Any] | None:
-    from service.api.events import event_with_amendments
-
     return event_with_amendments(request.app.state.archive.store, event_id)
 
 
@@ -204,16 +203,10 @@ async def correction_form(request: Request, event_id: str) -> Response:
     target = await run_in_threadpool(_target, request, event_id)
     if target is None or target["retraction"] is not None or target["type"] in ("FactCorrected", "FactRetracted"):
         return error_page(request, 404, f"no fact {event_id} that can be corrected", None)
-    now, _ = _corrected(target)
+    now, _ = as_corrected(target)
     values = forms.current_values(target["type"], now["data"], now["occurred"])
     values["when"] = _today()
     return _correction_page(request, session, target, values)
-
-
-def _corrected(target: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
-    from service.web.pages import _as_corrected
-
-    return _as_corrected(target)
 
 
 @router.post("/events/{event_id}/correct")
@@ -227,7 +220,7 @@ async def correct(request: Request, event_id: str) -> Response:
     target = await run_in_threadpool(_target, request, event_id)
     if target is None:
         return error_page(request, 404, f"no fact {event_id}", None)
-    now, _ = _corrected(target)
+    now, _ = as_corrected(target)
     retract = form.get("action") == "retract"
     try:
         why = form.get("why", "").strip()

@@ -30,7 +30,7 @@ class FormField:
     name: str
     label: str
     kind: str = "text"
-    """text, textarea, lines (a list, one item a line), choice, number, checkbox or json."""
+    """text, edtf (text that is a date), textarea, lines (a list, one item a line), choice, number, checkbox or json."""
     required: bool = False
     help: str = ""
     choices: tuple[str, ...] = ()
@@ -41,7 +41,7 @@ def _f(name: str, label: str, kind: str = "text", required: bool = False, help: 
 
 
 def _edtf(name: str, label: str, required: bool = False) -> FormField:
-    return _f(name, label, "text", required, EDTF_HELP)
+    return _f(name, label, "edtf", required, EDTF_HELP)
 
 
 PAYLOAD_FIELDS: dict[str, tuple[FormField, ...]] = {

@@ -121,7 +121,7 @@ def _link(params: dict[str, str], **changes: Any) -> str:
 # -- one fact ---------------------------------------------------------------------
 
 
-def _as_corrected(event: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def as_corrected(event: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The fact as its corrections left it, and each correction with what it changed (before and after)."""
     data, occurred, sources = event["data"], event["occurred"], event["sources"]
     changes = []
@@ -140,7 +140,7 @@ def _as_corrected(event: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str,
 
 def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Response:
     """A fact's page: what it says now, every source, its place in the chain, its corrections, how to cite it."""
-    current, changes = _as_corrected(event)
+    current, changes = as_corrected(event)
     data = current["data"]
     streams = {event["stream"]}
     for value in data.values():
@@ -157,7 +157,7 @@ def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Respo
         if head in skip or head not in data or any(f["name"] == head for f in fields):
             continue
         label = "Tally" if head == "tally" else spec.label
-        fields.append({"name": head, "label": label, "value": data[head], "edtf": "EDTF" in spec.help})
+        fields.append({"name": head, "label": label, "value": data[head], "edtf": spec.kind == "edtf"})
     context = {
         "title": f"{type_label(event['type'])}: {summary_of(data, event['type'])[:80]}",
         "event": event,
