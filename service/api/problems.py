@@ -96,6 +96,8 @@ def install(app: FastAPI, page: ProblemPage | None = None) -> None:
             response = page(request, status, detail, kwargs.get("errors"))
             response.headers.update(kwargs.get("headers") or {})
             return response
+        if page is not None:  # the same URL answers a browser with a page: caches must keep the two apart
+            kwargs["headers"] = {"Vary": "Accept", **(kwargs.get("headers") or {})}
         return problem_response(status, detail, instance=request.url.path, request_id=_request_id(request), **kwargs)
 
     @app.exception_handler(ApiProblem)

@@ -121,5 +121,7 @@ def test_agreements_entities_and_the_timeline_in_words(seeded: Server) -> None:
 def test_a_missing_thing_is_a_page_for_a_browser_and_a_problem_for_a_client(seeded: Server) -> None:
     html = page(seeded, "/events/6f1f0a5e-8f53-4b7e-9d0e-acc0bd000001")
     assert html.status_code == 404 and html.headers["content-type"].startswith("text/html") and "Not Found" in html.text
-    assert seeded.client.get("/events/6f1f0a5e-8f53-4b7e-9d0e-acc0bd000001").headers["content-type"] == "application/problem+json"
+    problem = seeded.client.get("/events/6f1f0a5e-8f53-4b7e-9d0e-acc0bd000001")
+    assert problem.headers["content-type"] == "application/problem+json" and problem.headers["vary"] == "Accept"
+    assert html.headers["vary"] == "Accept"
     assert page(seeded, "/entities/org-nowhere").status_code == 404
