@@ -69,6 +69,35 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
+CONTRAST_SCRIPT = """
+(() => {
+  const rgb = c => (c.match(/[0-9.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll('main *, header *, footer *')) {
+    const text = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!text || el.closest('svg') || !el.getClientRects().length) continue;
+    const fg = rgb(getComputedStyle(el).color).slice(0, 3), bg = background(el);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) low.push(`${el.tagName.toLowerCase()}.${el.className}: ${ratio.toFixed(2)}`);
+  }
+  return [...new Set(low)].slice(0, 10);
+})()
+"""
+"""Every element with text of its own, outside the drawing, against the first opaque background behind it."""
+
+
 @dataclass
 class Watched:
     """A page with what it did that it must not: dialogs opened, requests to other hosts."""
@@ -102,6 +131,8 @@ class Watched:
         )
         assert unlabelled == [], f"{self.page.url}: fields without a label: {unlabelled}"
         assert self.page.evaluate("document.documentElement.lang") == "en"
+        low = self.page.evaluate(CONTRAST_SCRIPT)
+        assert low == [], f"{self.page.url}: text with a contrast under 4.5:1: {low}"
 
 
 @pytest.fixture
