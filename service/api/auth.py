@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.problems import ApiProblem
 from service.tokens import Role, authenticate
-from service.web.session import COOKIE as SESSION_COOKIE
+from service.web.session import current as current_session
 
 bearer = HTTPBearer(auto_error=False, description="An accord token: `accord token create --name N --role R`")
 APPEND_ROLES: tuple[Role, ...] = ("archivist", "admin")
@@ -81,7 +81,7 @@ async def reader(request: Request, credentials: Annotated[HTTPAuthorizationCrede
     if request.app.state.settings.public_read:
         return None
     if credentials is None:
-        session = request.app.state.web_sessions.get(request.cookies.get(SESSION_COOKIE))
+        session = await current_session(request)
         if session is not None:  # an archivist signed in on the web pages reads them too
             return Caller(session.name, session.role)
     return await _caller(request, credentials)

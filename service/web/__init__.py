@@ -1,7 +1,7 @@
 """The web pages: server-rendered Jinja2 over the same query functions as the JSON API.
 
-`install(app)` adds the static files, the archivist's pages, the session
-store and the security headers; the JSON endpoints hand their results to
+`install(app)` adds the static files, the archivist's pages and the security
+headers; the JSON endpoints hand their results to
 `service.web.pages` when a request prefers text/html (`negotiation`).
 """
 
@@ -14,12 +14,10 @@ from service.web.archivist import router
 from service.web.headers import SecurityHeaders
 from service.web.negotiation import varied, wants_html
 from service.web.rendering import STATIC
-from service.web.session import Sessions
 
 
 def install(app: FastAPI) -> None:
-    """Serve the pages' static files and the archivist's pages, keep sessions, send security headers."""
-    app.state.web_sessions = Sessions()
+    """Serve the pages' static files and the archivist's pages, send security headers."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
     app.add_middleware(SecurityHeaders)

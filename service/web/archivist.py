@@ -23,10 +23,11 @@ from events.prepare import prepare_request_json
 from service.queries import event_with_amendments
 from service.tokens import authenticate
 from service.web import forms
+from service.web import session as sessions
 from service.web.forms import EVENT_FIELDS, PAYLOAD_FIELDS, SOURCE_FIELDS, FormProblems
 from service.web.pages import as_corrected, error_page
 from service.web.rendering import render, type_label
-from service.web.session import COOKIE, SIGN_IN_COOKIE, WebSession, current, forget_cookie, same, sessions_of, set_cookie
+from service.web.session import COOKIE, SIGN_IN_COOKIE, WebSession, current, engine_of, forget_cookie, same, set_cookie
 
 router = APIRouter(include_in_schema=False)
 APPEND_ROLES = ("archivist", "admin")
@@ -78,7 +79,7 @@ async def sign_in(request: Request) -> Response:
     name, role = found
     if role not in APPEND_ROLES:
         return _sign_in_page(request, f"A {role} token may read but not append; sign in with an archivist or admin token.", 403)
-    cookie, _ = sessions_of(request).start(name, role)
+    cookie, _ = await run_in_threadpool(sessions.start, engine_of(request), name, role)
     response = _see(_local(form.get("next")))
     set_cookie(response, request, COOKIE, cookie, None)
     forget_cookie(response, request, SIGN_IN_COOKIE)
@@ -88,10 +89,10 @@ async def sign_in(request: Request) -> Response:
 @router.post("/archivist/sign-out")
 async def sign_out(request: Request) -> Response:
     form = await _form(request)
-    session = current(request)
+    session = await current(request)
     if session is None or not same(session.csrf, form.get("csrf")):
         return _refused(request)
-    sessions_of(request).end(request.cookies.get(COOKIE))
+    await run_in_threadpool(sessions.end, engine_of(request), request.cookies.get(COOKIE))
     response = _see("/archivist")
     forget_cookie(response, request, COOKIE)
     return response
@@ -124,7 +125,7 @@ def _append_page(
 
 @router.get("/archivist")
 async def archivist_page(request: Request) -> Response:
-    session = current(request)
+    session = await current(request)
     if session is None:
         return _sign_in_page(request)
     return _append_page(request, session, request.query_params.get("type"), {})
@@ -147,7 +148,7 @@ async def _write(request: Request, session: WebSession, stream: str, event: dict
 @router.post("/archivist/facts")
 async def append_fact(request: Request) -> Response:
     form = await _form(request)
-    session = current(request)
+    session = await current(request)
     if session is None:
         return _see("/archivist")
     if not same(session.csrf, form.get("csrf")):
@@ -197,7 +198,7 @@ def _today() -> str:
 
 @router.get("/events/{event_id}/correct")
 async def correction_form(request: Request, event_id: str) -> Response:
-    session = current(request)
+    session = await current(request)
     if session is None:
         return _see(f"/archivist?next=/events/{event_id}/correct")
     target = await run_in_threadpool(_target, request, event_id)
@@ -212,7 +213,7 @@ async def correction_form(request: Request, event_id: str) -> Response:
 @router.post("/events/{event_id}/correct")
 async def correct(request: Request, event_id: str) -> Response:
     form = await _form(request)
-    session = current(request)
+    session = await current(request)
     if session is None:
         return _see(f"/archivist?next=/events/{event_id}/correct")
     if not same(session.csrf, form.get("csrf")):

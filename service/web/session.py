@@ -2,11 +2,12 @@
 
 Signing in checks an accord token once (`service.tokens.authenticate`) and
 keeps only who it belongs to; the token itself is never stored or sent back.
-Sessions live in this process's memory, keyed by the SHA-256 of the cookie,
-and end after `SESSION_SECONDS` or on signing out. Every form that changes
-something carries a CSRF token: the session's own once signed in, and before
-that (the sign-in form) a random value also set as a cookie, which another
-site can neither read nor set.
+Sessions live in the archive's database (table `web_sessions`), keyed by the
+SHA-256 of the cookie, so every node behind a load balancer knows them and a
+restart signs no one out; they end after `SESSION_SECONDS` or on signing out.
+Every form that changes something carries a CSRF token: the session's own
+once signed in, and before that (the sign-in form) a random value also set as
+a cookie, which another site can neither read nor set.
 """
 
 from __future__ import annotations
@@ -14,17 +15,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 COOKIE = "accord_session"
 SIGN_IN_COOKIE = "accord_signin"
 SESSION_SECONDS = 8 * 3600
-MAX_SESSIONS = 10_000
+
+web_sessions = sa.Table(
+    "web_sessions",
+    sa.MetaData(),
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("expires", sa.BigInteger, nullable=False),
+)
+"""Created by the migration service_0002."""
 
 
 @dataclass(frozen=True)
@@ -32,54 +45,49 @@ class WebSession:
     name: str
     role: str
     csrf: str
-    expires: float
+    expires: int
 
 
 def _key(cookie: str) -> str:
     return hashlib.sha256(cookie.encode()).hexdigest()
 
 
-class Sessions:
-    """The signed-in archivists of this process."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_key: dict[str, WebSession] = {}
-
-    def start(self, name: str, role: str) -> tuple[str, WebSession]:
-        """A new session for `name`: the cookie value to send and the session."""
-        cookie = secrets.token_urlsafe(32)
-        session = WebSession(name, role, secrets.token_urlsafe(32), time.monotonic() + SESSION_SECONDS)
-        with self._lock:
-            if len(self._by_key) >= MAX_SESSIONS:
-                now = time.monotonic()
-                self._by_key = {k: s for k, s in self._by_key.items() if s.expires > now}
-            self._by_key[_key(cookie)] = session
-        return cookie, session
-
-    def get(self, cookie: str | None) -> WebSession | None:
-        if not cookie:
-            return None
-        with self._lock:
-            session = self._by_key.get(_key(cookie))
-            if session is not None and session.expires <= time.monotonic():
-                del self._by_key[_key(cookie)]
-                return None
-        return session
-
-    def end(self, cookie: str | None) -> None:
-        if cookie:
-            with self._lock:
-                self._by_key.pop(_key(cookie), None)
+def start(engine: Engine, name: str, role: str) -> tuple[str, WebSession]:
+    """A new session for `name`: the cookie value to send, and the session. Forgets expired sessions."""
+    cookie = secrets.token_urlsafe(32)
+    now = int(time.time())
+    session = WebSession(name, role, secrets.token_urlsafe(32), now + SESSION_SECONDS)
+    with engine.begin() as connection:
+        connection.execute(web_sessions.delete().where(web_sessions.c.expires <= now))
+        connection.execute(web_sessions.insert().values(key_hash=_key(cookie), **session.__dict__))
+    return cookie, session
 
 
-def sessions_of(request: Request) -> Sessions:
-    return request.app.state.web_sessions  # type: ignore[no-any-return]
+def find(engine: Engine, cookie: str | None) -> WebSession | None:
+    """The unexpired session a cookie names, if any."""
+    if not cookie or len(cookie) > 100:
+        return None
+    c = web_sessions.c
+    query = sa.select(c.name, c.role, c.csrf, c.expires).where(c.key_hash == _key(cookie), c.expires > int(time.time()))
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return WebSession(*row) if row else None
 
 
-def current(request: Request) -> WebSession | None:
+def end(engine: Engine, cookie: str | None) -> None:
+    if cookie:
+        with engine.begin() as connection:
+            connection.execute(web_sessions.delete().where(web_sessions.c.key_hash == _key(cookie)))
+
+
+def engine_of(request: Request) -> Engine:
+    return request.app.state.archive.store.engine  # type: ignore[no-any-return]
+
+
+async def current(request: Request) -> WebSession | None:
     """The archivist signed in on this browser, if any (remembered on `request.state` for the templates)."""
-    session = sessions_of(request).get(request.cookies.get(COOKIE))
+    cookie = request.cookies.get(COOKIE)
+    session = await run_in_threadpool(find, engine_of(request), cookie) if cookie else None
     request.state.web_session = session
     return session
 

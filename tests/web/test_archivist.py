@@ -153,3 +153,24 @@ def test_the_summary_of_mistakes_links_to_each_field(server: Server) -> None:
     csrf = sign_in(server)
     response = post(server, "/archivist/facts", {**STATEMENT_FORM, "csrf": csrf, "quote": ""})
     assert '<a href="#f-quote">Quote: required</a>' in response.text
+
+
+def test_a_session_is_known_to_every_node_and_stored_only_as_a_hash(server: Server, settings_for: Any) -> None:
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from service.api import create_app
+    from service.web.session import COOKIE, web_sessions
+
+    csrf = sign_in(server)
+    cookie = server.client.cookies[COOKIE]
+    with server.archive.store.engine.connect() as connection:
+        stored = list(connection.execute(select(web_sessions)))
+    assert len(stored) == 1 and cookie not in str(stored) and stored[0].name == "archivist-alice"
+    this_node = settings_for()
+    other_node = this_node.model_copy(update={"data_dir": this_node.data_dir.parent / "other-node"})  # its own index
+    with TestClient(create_app(other_node)) as other:
+        other.cookies.set(COOKIE, cookie)
+        assert "Append a fact" in other.get("/archivist", headers=BROWSER).text
+        assert post(server, "/archivist/sign-out", {"csrf": csrf}).status_code == 303
+        assert 'type="password"' in other.get("/archivist", headers=BROWSER).text
