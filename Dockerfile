@@ -1,4 +1,4 @@
-# accord serve: the HTTP API over a PostgreSQL log (see docker-compose.yml) or a SQLite file in /data.
+# accord serve: the HTTP API and the web pages over a PostgreSQL log (see docker-compose.yml) or a SQLite file in /data.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -8,6 +8,7 @@ COPY events ./events
 COPY projections ./projections
 COPY search_index ./search_index
 COPY service ./service
+COPY templates ./templates
 RUN pip install . && useradd --system --create-home accord && mkdir /data && chown accord /data
 
 USER accord

@@ -7,6 +7,7 @@ and aliases in any script are found case- and accent-blind.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,3 +106,18 @@ def find_entities(connection: Connection, name: str) -> list[str]:
 def _entity(row: Any) -> Entity:
     revision = Revision.from_row(row[1:])
     return Entity(revision.stream, revision)
+
+
+def names_of(connection: Connection, streams: Iterable[str]) -> dict[str, str]:
+    """The current name of each of `streams` that names a registered entity (others are left out)."""
+    wanted = sorted(set(streams))
+    if not wanted:
+        return {}
+    n = entity_names.c
+    query = (
+        select(n.entity, n.name)
+        .join(fact_revisions, (n.position == fact_revisions.c.position) & (n.revision == fact_revisions.c.revision))
+        .where(n.entity.in_(wanted), n.ordinal == 0, fact_revisions.c.known_until.is_(None))
+        .order_by(n.entity, n.position)
+    )
+    return {entity: name for entity, name in connection.execute(query)}

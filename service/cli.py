@@ -302,11 +302,10 @@ def demo(
     found = search(index, SearchRequest(q='"window to the West"', per_page=1))
     print(f"search index: {index.searcher().doc_count():,} documents; try: accord search '\"window to the West\"' "
           f"({found.total} facts)")
-    print("Not built yet: the web pages.")
     index.close()
     store.close()
     if serve:
-        print(f"serving the HTTP API at http://{host}:{port}/ (OpenAPI at http://{host}:{port}/docs); Ctrl-C stops", flush=True)
+        print(f"serving the web pages and the HTTP API at http://{host}:{port}/ (OpenAPI at http://{host}:{port}/docs); Ctrl-C stops", flush=True)
         _serve(settings, host, port)
 
 

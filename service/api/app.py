@@ -18,6 +18,8 @@ from service.api.metrics import Metrics
 from service.api.middleware import RequestContext
 from service.api.state import Archive
 from service.settings import Settings
+from service.web import install as install_pages
+from service.web.pages import error_page
 
 DESCRIPTION = """\
 accord is an event-sourced, hash-chained archive of facts about relations
@@ -55,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = TokenCache()
     metrics.watch(lambda: app.state.archive.positions())
-    problems.install(app)
+    problems.install(app, page=error_page)
     app.add_middleware(RequestContext, metrics=metrics, max_body=settings.max_body_bytes)
 
     app.include_router(events.appends)
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(integrity.router)
     app.include_router(health.router)
+    install_pages(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.problems import ApiProblem
 from service.tokens import Role, authenticate
+from service.web.session import current as current_session
 
 bearer = HTTPBearer(auto_error=False, description="An accord token: `accord token create --name N --role R`")
 APPEND_ROLES: tuple[Role, ...] = ("archivist", "admin")
@@ -79,4 +80,8 @@ async def reader(request: Request, credentials: Annotated[HTTPAuthorizationCrede
     """Anyone while reads are public; otherwise the holder of any known token."""
     if request.app.state.settings.public_read:
         return None
+    if credentials is None:
+        session = await current_session(request)
+        if session is not None:  # an archivist signed in on the web pages reads them too
+            return Caller(session.name, session.role)
     return await _caller(request, credentials)

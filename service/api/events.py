@@ -10,21 +10,21 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from events import FieldProblem, InvalidEvent
-from events.amendments import AMENDMENT_TYPES
 from events.catalogue import STREAM_PATTERN
 from events.envelope import EventEnvelope
 from events.prepare import prepare_request_json
 from events.store import SqlEventStore
-from events.store.tables import ROW_COLUMNS, events_table
 from service.api import models
 from service.api.auth import Caller, archivist, reader
 from service.api.problems import ApiProblem, responses
 from service.api.state import Archive
+from service.queries import event_with_amendments
+from service.web import pages
+from service.web.negotiation import varied, wants_html
 
 router = APIRouter(dependencies=[Depends(reader)])
 appends = APIRouter()
@@ -249,27 +249,11 @@ async def _tail(archive: Archive, after: int) -> AsyncIterator[ServerSentEvent]:
     tags=["log"],
 )
 def read_event(request: Request, event_id: Annotated[str, Path(max_length=100, examples=[models.EVENT_ID])]) -> Response:
-    store = archive_of(request).store
-    envelope = store.get(event_id.lower())
-    if envelope is None:
+    """The envelope with the corrections and retraction that target it; a browser gets the fact's page."""
+    archive = archive_of(request)
+    event = event_with_amendments(archive.store, event_id)
+    if event is None:
         raise ApiProblem(404, f"no event {event_id} in the log")
-    corrections, retraction = [], None
-    for amendment in _amendments(store, envelope):
-        if amendment.type == "FactRetracted":
-            retraction = amendment.to_json()
-        else:
-            corrections.append(amendment.to_json())
-    return json_response({**envelope.to_json(), "corrections": corrections, "retraction": retraction})
-
-
-def _amendments(store: SqlEventStore, target: EventEnvelope) -> list[EventEnvelope]:
-    """The corrections and retractions of `target`: they live in its stream."""
-    e = events_table.c
-    query = (
-        select(*(e[name] for name in ROW_COLUMNS))
-        .where(e.stream == target.stream, e.type.in_(sorted(AMENDMENT_TYPES)), e.position > target.position)
-        .order_by(e.position)
-    )
-    with store.engine.connect() as connection:
-        found = [EventEnvelope._make(row) for row in connection.execute(query)]
-    return [a for a in found if a.data.get("target") == target.id]
+    if wants_html(request):
+        return pages.event_page(request, archive.store.engine, event)
+    return varied(json_response(event))

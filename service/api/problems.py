@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -16,6 +17,7 @@ from starlette.responses import Response
 from events import DuplicateEvent, EventStoreError, FieldProblem, InvalidEvent, VersionConflict
 from projections import BadTime
 from search_index import QueryError
+from service.web.negotiation import wants_html
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("accord.http")
@@ -82,10 +84,20 @@ def _location(loc: tuple[Any, ...]) -> str:
     return path.lstrip(".")
 
 
-def install(app: FastAPI) -> None:
-    """Answer every error the app can meet with a problem."""
+ProblemPage = Callable[[Request, int, str | None, list[FieldProblem] | None], Response]
+"""Renders a problem as a page, for requests that prefer text/html."""
+
+
+def install(app: FastAPI, page: ProblemPage | None = None) -> None:
+    """Answer every error the app can meet with a problem (a page, when `page` is given and the request wants one)."""
 
     def answer(request: Request, status: int, detail: str | None = None, **kwargs: Any) -> Response:
+        if page is not None and wants_html(request):
+            response = page(request, status, detail, kwargs.get("errors"))
+            response.headers.update(kwargs.get("headers") or {})
+            return response
+        if page is not None:  # the same URL answers a browser with a page: caches must keep the two apart
+            kwargs["headers"] = {"Vary": "Accept", **(kwargs.get("headers") or {})}
         return problem_response(status, detail, instance=request.url.path, request_id=_request_id(request), **kwargs)
 
     @app.exception_handler(ApiProblem)

@@ -16,6 +16,8 @@ from service.api import models
 from service.api.auth import reader
 from service.api.events import DEFAULT_PAGE, PAGE_LIMIT, archive_of, json_response
 from service.api.problems import ApiProblem, responses
+from service.web import pages
+from service.web.negotiation import varied, wants_html
 
 router = APIRouter(dependencies=[Depends(reader)], tags=["read models"])
 
@@ -47,9 +49,12 @@ def agreements(
     offset: Offset = 0,
 ) -> Response:
     as_of = AsOf.parse(valid_at, known_at)
-    with archive_of(request).store.engine.connect() as connection:
+    engine = archive_of(request).store.engine
+    with engine.connect() as connection:
         listed = list_agreements(connection, as_of, status=status, party=party, limit=limit, offset=offset)
-    return json_response(listed.to_json())
+    if wants_html(request):
+        return pages.agreements_page(request, engine, listed)
+    return varied(json_response(listed.to_json()))
 
 
 @router.get(
@@ -65,11 +70,14 @@ def one_agreement(
     known_at: KnownAt = None,
 ) -> Response:
     as_of = AsOf.parse(valid_at, known_at)
-    with archive_of(request).store.engine.connect() as connection:
+    engine = archive_of(request).store.engine
+    with engine.connect() as connection:
         state = agreement(connection, agreement_id, as_of)
     if state is None:
         raise ApiProblem(404, f"the archive knows no agreement {agreement_id!r} as of {as_of.valid_at}")
-    return json_response(state.to_json())
+    if wants_html(request):
+        return pages.agreement_page(request, engine, state)
+    return varied(json_response(state.to_json()))
 
 
 @router.get("/timeline", summary="Facts in order of when they happened", response_model=models.Timeline, responses=READ_PROBLEMS)
@@ -93,7 +101,9 @@ def read_timeline(
     upper = world_date(end, "to", upper=True) if end else None
     with archive_of(request).store.engine.connect() as connection:
         page = timeline(connection, as_of, subject=entity_id, types=types or (), start=lower, end=upper, limit=limit, offset=offset)
-    return json_response(page.to_json())
+    if wants_html(request):
+        return pages.timeline_page(request, page, limit, offset)
+    return varied(json_response(page.to_json()))
 
 
 @router.get("/entities", summary="The directory of entities", response_model=models.EntityList, responses=READ_PROBLEMS)
@@ -110,7 +120,9 @@ def entities(
     as_of = AsOf.parse(valid_at, known_at)  # registrations are directory entries: valid_at hides none
     with archive_of(request).store.engine.connect() as connection:
         listed = list_entities(connection, as_of, kind=kind, limit=limit, offset=offset)
-    return json_response(listed.to_json())
+    if wants_html(request):
+        return pages.entities_page(request, listed, limit, offset)
+    return varied(json_response(listed.to_json()))
 
 
 @router.get(
@@ -123,8 +135,12 @@ def one_entity(
     known_at: KnownAt = None,
 ) -> Response:
     as_of = AsOf.parse(valid_at, known_at)  # registrations are directory entries: valid_at hides none
+    html = wants_html(request)
     with archive_of(request).store.engine.connect() as connection:
         found = entity(connection, entity_id, as_of)
+        facts = timeline(connection, as_of, subject=entity_id, limit=PAGE_LIMIT) if html and found is not None else None
     if found is None:
         raise ApiProblem(404, f"the archive knows no entity {entity_id!r}")
-    return json_response(found.to_json())
+    if facts is not None:
+        return pages.entity_page(request, found, facts)
+    return varied(json_response(found.to_json()))

@@ -13,11 +13,14 @@ from service.api import models
 from service.api.auth import reader
 from service.api.events import archive_of, json_response
 from service.api.problems import responses
+from service.web import pages
+from service.web.negotiation import varied, wants_html
 
 router = APIRouter(dependencies=[Depends(reader)], tags=["search"])
 
 
 
+@router.get("/", include_in_schema=False)
 @router.get(
     "/search",
     summary="Search quotes and sources",
@@ -43,4 +46,7 @@ def search_endpoint(
 ) -> Response:
     query = SearchRequest(q=q, speaker=speaker, publisher=publisher, type=type, start=start, end=end, sort=sort, page=page,
                           per_page=per_page)
-    return json_response(search(archive_of(request).index, query).to_json())
+    index = archive_of(request).index
+    if wants_html(request):
+        return pages.search_page(request, index, query)
+    return varied(json_response(search(index, query).to_json()))

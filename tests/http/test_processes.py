@@ -98,4 +98,4 @@ def test_demo_loads_the_seed_corpus_and_serves_it(tmp_path: Path) -> None:
         assert {a["id"] for a in agreements["agreements"]} >= {"agreement-cern-jinr", "agreement-jinr-kek"}
         assert httpx.get(f"{base}/verify", timeout=5).json()["ok"] is True
     log = next(tmp_path.glob("serve-*.log")).read_text()
-    assert "serving the HTTP API at http://127.0.0.1:" in log and "Application shutdown complete" in log
+    assert "serving the web pages and the HTTP API at http://127.0.0.1:" in log and "Application shutdown complete" in log
