@@ -52,6 +52,8 @@ class Projection(ABC):
 
     name: ClassVar[str]
     version: ClassVar[int]
+    rebuild_batch_size: ClassVar[int] = REBUILD_BATCH_SIZE
+    """Events a rebuild folds at a time; a rebuild of several projections takes the largest."""
 
     @abstractmethod
     def checkpoint(self) -> Checkpoint | None:
@@ -233,4 +235,5 @@ class Runner:
             for projection in chosen:
                 stack.enter_context(projection.bulk())
                 projection.reset()
-            return Runner(self.store, chosen, batch_size=REBUILD_BATCH_SIZE).catch_up(progress)
+            batch_size = max((p.rebuild_batch_size for p in chosen), default=REBUILD_BATCH_SIZE)
+            return Runner(self.store, chosen, batch_size=batch_size).catch_up(progress)

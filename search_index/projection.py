@@ -31,6 +31,10 @@ ENTITY = "EntityRegistered"
 class SearchProjection(Projection):
     name = "search"
     version = 1
+    # Each rebuild batch is written by fresh writer processes into segments of its own: larger
+    # batches mean fewer, larger segments (at 100,000 quotes: 966 quotes/s with 10,000-event
+    # batches, 1,816 with 40,000, on the same machine).
+    rebuild_batch_size = 40_000
 
     def __init__(self, index: SearchIndex) -> None:
         self.index = index
