@@ -29,7 +29,7 @@ from tests.http.conftest import load_seed, make_tokens
 DATA = Path(tempfile.gettempdir()) / f"accord-fuzz-{uuid.uuid4().hex}"  # created when the archive is opened
 APP_SETTINGS = Settings(data_dir=DATA, database_url=f"sqlite:///{DATA}/accord.db", poll_seconds=0.2)
 TOKENS: dict[str, str] = {}
-SEMANTIC_PARAMETERS = {"valid_at", "known_at", "from", "to"}
+SEMANTIC_PARAMETERS = {"valid_at", "known_at", "from", "to", "q"}
 
 # The schema is loaded when the module is (what schemathesis' module-level API expects); the
 # archive behind it is filled by the fixture below before the first generated request.
@@ -48,7 +48,8 @@ def archive() -> Iterator[None]:
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_holds_to_its_schema_and_never_fails_on_the_server(case: schemathesis.Case) -> None:
     # A JSON schema cannot say everything accord checks: that a string is an EDTF date or an
-    # RFC 3339 moment, each event type's payload, amendments that must name a stored fact. A
+    # RFC 3339 moment, that a search query has words to search for (or it is a 400, as the
+    # contract says), each event type's payload, amendments that must name a stored fact. A
     # schema-valid request that carries such a value may still be a 422, so
     # `positive_data_acceptance` applies only to requests without one. Every other check always does.
     semantic = case.method.upper() == "POST" or bool(SEMANTIC_PARAMETERS & set(case.query or {}))
