@@ -290,7 +290,7 @@ def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.n
 
 
 _POSITION_SPAN = 1 << 24
-FULL_DECODE = 20000
+FULL_DECODE = 2_000
 """Documents a word may be in for all its positions to be decoded and kept."""
 SPARSE_DECODE = 3_000
 """Candidate documents for which a more common word's positions are decoded one by one."""
