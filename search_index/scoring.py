@@ -265,6 +265,8 @@ def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.n
     """The candidate documents in which `words` stand one after another, or None when that would
     mean decoding the positions of very common words in many documents (Whoosh does it then)."""
     found: list[np.ndarray] = []
+    reader = searcher.reader()
+    whole = {word: reader.doc_frequency(field, word) <= FULL_DECODE for word in words}
     for leaf, offset in searcher.leaf_searchers():
         segment = leaf.reader()
         local = candidates[(candidates >= offset) & (candidates < offset + segment.doc_count_all())] - offset
@@ -274,7 +276,7 @@ def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.n
         # the phrase stands where every word has the same key.
         keys: np.ndarray | None = None
         for place, word in enumerate(words):
-            decoded = _positions(segment, field, word, local)
+            decoded = _positions(segment, field, word, local, whole=whole[word])
             if decoded is None:
                 return None
             ids, starts, positions = decoded
@@ -291,19 +293,21 @@ def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.n
 
 _POSITION_SPAN = 1 << 24
 FULL_DECODE = 2_000
-"""Documents a word may be in for all its positions to be decoded and kept."""
+"""Documents (in the whole index) a word may be in for all its positions to be decoded and kept."""
 SPARSE_DECODE = 3_000
 """Candidate documents for which a more common word's positions are decoded one by one."""
 
 
-def _positions(segment: Any, field: str, text: str | bytes, local: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """A word's ids in one segment (all, or at least those in `local`) with its positions in each:
-    document i's run is positions[starts[i]:starts[i + 1]]."""
+def _positions(
+    segment: Any, field: str, text: str | bytes, local: np.ndarray, *, whole: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A word's ids in one segment (all if `whole`, else those in `local`) with its positions in
+    each: document i's run is positions[starts[i]:starts[i + 1]]."""
     key = (segment.segment().segment_id(), field, text, "positions")
     found = _DECODED.get(key)
     if found is not None:
         return found
-    everywhere = segment.doc_frequency(field, text) <= FULL_DECODE
+    everywhere = whole
     if not everywhere and len(local) > SPARSE_DECODE:
         return None
     form = segment.schema[field].format
