@@ -152,7 +152,7 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     if request.sort == "date" or words is None:
         chosen = found.newest(first, request.per_page)
     else:
-        chosen = found.best(searcher, words, narrowed, first, request.per_page)
+        chosen = found.best(searcher, words, first, request.per_page)
     terms = term_texts(words, searcher.reader()) if words is not None else frozenset()
     return SearchResults(
         total=found.total,
@@ -223,7 +223,7 @@ class _Found:
         score_of = dict(zip(self.docs.tolist(), self.scores.tolist(), strict=True))
         return [(int(d), score_of[int(d)]) for d in docs[order]]
 
-    def best(self, searcher: Searcher, words: wq.Query, narrowed: Filters, first: int, count: int) -> list[tuple[int, float | None]]:
+    def best(self, searcher: Searcher, words: wq.Query, first: int, count: int) -> list[tuple[int, float | None]]:
         """A page of facts by relevance, each shown through its best-scoring document."""
         if self.scores is None:
             return _whoosh_top(searcher, words, self, first + count)[first:]
