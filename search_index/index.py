@@ -29,6 +29,7 @@ from whoosh.writing import MERGE_SMALL, NO_MERGE, SegmentWriter
 
 from projections.runner import Checkpoint
 from search_index import whoosh_fixes  # noqa: F401 - patches Whoosh before any segment is written
+from search_index.arrays import doc_arrays
 from search_index.documents import schema
 
 T = TypeVar("T")
@@ -126,6 +127,10 @@ class SearchIndex:
         if current is None:
             current = self._local.searcher = _retrying(lambda: self._index().searcher())
         return current
+
+    def warm(self) -> None:
+        """Read what searches need of each new segment now (its documents' briefs as arrays)."""
+        doc_arrays(self.searcher())
 
     def checkpoint(self) -> Checkpoint | None:
         return read_state(self.searcher())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 
 import psycopg
 
@@ -58,9 +59,12 @@ class Bell:
 class Follower:
     """The catch-up thread and, on PostgreSQL, the LISTEN thread; `stop` joins both."""
 
-    def __init__(self, store: SqlEventStore, runner: Runner, bell: Bell, *, poll_seconds: float) -> None:
+    def __init__(
+        self, store: SqlEventStore, runner: Runner, bell: Bell, *, poll_seconds: float, warm: Callable[[], None] | None = None
+    ) -> None:
         self.store = store
         self.runner = runner
+        self.warm = warm
         self.bell = bell
         self.poll_seconds = poll_seconds
         self.head = 0
@@ -98,7 +102,9 @@ class Follower:
                 if head != self.head:
                     self.head = head
                     self.bell.ring()
-                self.runner.catch_up()
+                read = self.runner.catch_up()
+                if self.warm is not None and (read or not self.caught_up.is_set()):
+                    self.warm()  # so that the first search after a commit does not pay for it
                 self.last_error = None
             except Exception as exc:  # keep serving reads; try again at the next wake-up
                 self.last_error = f"{type(exc).__name__}: {exc}"

@@ -33,7 +33,7 @@ class Archive:
         except BaseException:
             store.close()
             raise
-        follower = Follower(store, runner, bell, poll_seconds=settings.poll_seconds)
+        follower = Follower(store, runner, bell, poll_seconds=settings.poll_seconds, warm=index.warm)
         return cls(settings, store, index, runner, follower, bell, metrics)
 
     def appended(self, count: int) -> None:
