@@ -218,10 +218,11 @@ class _Found:
         """A page of facts, the latest to have occurred first (ties: the later recorded first)."""
         docs = self.firsts
         order = np.lexsort((-self.arrays.position[docs], -self.arrays.lower[docs]))[first : first + count]
+        page = docs[order]
         if self.scores is None:
-            return [(int(d), None) for d in docs[order]]
-        score_of = dict(zip(self.docs.tolist(), self.scores.tolist(), strict=True))
-        return [(int(d), score_of[int(d)]) for d in docs[order]]
+            return [(int(d), None) for d in page]
+        scores = self.scores[np.searchsorted(self.docs, page)]  # self.docs is ascending
+        return [(int(d), float(x)) for d, x in zip(page, scores, strict=True)]
 
     def best(self, searcher: Searcher, words: wq.Query, first: int, count: int) -> list[tuple[int, float | None]]:
         """A page of facts by relevance, each shown through its best-scoring document."""
