@@ -11,7 +11,6 @@ and writes the rest.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import io
 import multiprocessing
@@ -26,6 +25,7 @@ from typing import IO, Any, NamedTuple
 import orjson
 
 from events.amendments import AMENDMENT_TYPES, AmendmentCheck
+from events.collector import no_cycle_collection
 from events.envelope import ExpectedVersion
 from events.errors import EventStoreError, InvalidEvent, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest, canonical, prepare_envelope, prepare_request_json
@@ -264,24 +264,6 @@ def _parsed(source: IO[bytes], counter: list[int], workers: int) -> Iterator[Ite
         pool.terminate()
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector, which otherwise walks every request held so far again and again.
-
-    An import keeps hundreds of thousands of containers alive and allocates
-    millions more; the collections that triggers cost as much as the
-    validation. What an import builds forms no reference cycles, so there is
-    nothing for the collector to find until the import is over.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def workers_for(size: int | None) -> int:
     """How many processes to parse with: one for small inputs, where starting more costs more than it saves."""
     if size is not None and size < PARALLEL_FROM_BYTES:
@@ -301,7 +283,7 @@ def plan_import(
     simulation = _Simulation(store)
     counter = [0, 0]  # lines read, bytes read
     # The collector is paused before the workers fork, so that they run without it too.
-    with _no_cycle_collection(), _parsed(source, counter, workers) as chunks:
+    with no_cycle_collection(), _parsed(source, counter, workers) as chunks:
         for chunk in chunks:
             for error in chunk.errors:
                 plan.reject(error)
@@ -365,7 +347,7 @@ def write_import(
         if progress is not None:
             progress(written)
 
-    with plan.spool, store.bulk(), _no_cycle_collection():
+    with plan.spool, store.bulk(), no_cycle_collection():
         for requests in plan.chunks():
             for request in requests:
                 batch.append(request)

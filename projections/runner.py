@@ -26,6 +26,7 @@ import orjson
 from sqlalchemy import Engine, Table, select
 from sqlalchemy.engine import Connection
 
+from events.collector import no_cycle_collection
 from events.envelope import EventEnvelope
 from events.store.base import EventStore
 from events.store.dialects import WRITE, checkpoint, fast_drops, lock_migrations, lock_writer
@@ -232,6 +233,7 @@ class Runner:
         """Reset the named projections (all by default) and fold the whole log into them again."""
         chosen = [p for p in self.projections if names is None or p.name in names]
         with ExitStack() as stack:
+            stack.enter_context(no_cycle_collection())
             for projection in chosen:
                 stack.enter_context(projection.bulk())
                 projection.reset()
