@@ -15,6 +15,10 @@ to the same server, after a warm-up, counting any answer other than 200 as
 an error.
 
     python -m bench.bench_http --events 1000000
+
+The server runs as `accord serve` would with the same environment, so
+`ACCORD_WORKERS=2` measures it with two worker processes; CPU and memory
+are then those of the server and its workers together.
 """
 
 from __future__ import annotations
@@ -95,17 +99,43 @@ def _run_all(threads: list[threading.Thread]) -> float:
     return time.perf_counter() - started
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (so the state is [0], the parent [1])."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def server_processes(pid: int) -> list[int]:
+    """The server and its worker processes (`--workers`), found by their parents."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError):
+                continue  # ended meanwhile
+    found = [pid]
+    for process in found:
+        found.extend(child for child, parent in parents.items() if parent == process)
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User plus system CPU time of the server and its workers so far."""
+    ticks = 0
+    for process in server_processes(pid):
+        fields = _stat(process)
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of the server and its workers."""
+    total = 0
+    for process in server_processes(pid):
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
 
 
 def appends(seed: int) -> dict[str, Any]:

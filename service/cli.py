@@ -141,6 +141,24 @@ def export(
 
 
 @app.command()
+def migrate() -> None:
+    """Bring the database to the newest schema and exit: the one-shot step of a deployment.
+
+    `accord serve` and every other command migrate on first use too; running this
+    first keeps replicas that start together from all waiting on the same lock.
+    """
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.engine import make_url
+
+    settings = _settings()
+    store = _archive()
+    with store.engine.connect() as connection:
+        heads = sorted(MigrationContext.configure(connection).get_current_heads())
+    store.close()
+    print(f"database {make_url(settings.url).render_as_string(hide_password=True)} is at revision {', '.join(heads)}")
+
+
+@app.command()
 def verify() -> None:
     """Walk the hash chain; exit 1 and name the first bad position if it is broken."""
     store = _archive()
@@ -262,17 +280,32 @@ def _marked(snippet: str) -> str:
     return html.unescape(re.sub(r"<mark[^>]*>(.*?)</mark>", r"[\1]", snippet))
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from service.api import create_app
+    from service.api.metrics import shared_metrics
 
     # A live stream (/events/live) never ends on its own: give open ones a few seconds, then close them.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    options = {"host": host, "port": port, "log_level": "info", "timeout_graceful_shutdown": 5}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    # Each worker process builds its own app from the same ACCORD_* environment; they share
+    # the database and the data directory, and count their metrics in one place.
+    with shared_metrics():
+        uvicorn.run("service.api:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
 Host = Annotated[str, typer.Option(help="Interface to listen on")]
 Port = Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on")]
+Workers = Annotated[
+    int,
+    typer.Option(
+        min=1, max=64, envvar="ACCORD_WORKERS",
+        help="Server processes on this port, sharing the database and the data directory (one per core)",
+    ),
+]
 
 
 @app.command()
@@ -280,6 +313,7 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the HTTP API once the archive is ready")] = True,
     host: Host = "127.0.0.1",
     port: Port = 8000,
+    workers: Workers = 1,
 ) -> None:
     """Create the data directory, load the seed corpus into an empty archive, build every read model and serve."""
     settings = _settings()
@@ -306,10 +340,10 @@ def demo(
     store.close()
     if serve:
         print(f"serving the web pages and the HTTP API at http://{host}:{port}/ (OpenAPI at http://{host}:{port}/docs); Ctrl-C stops", flush=True)
-        _serve(settings, host, port)
+        _serve(settings, host, port, workers)
 
 
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
     """Serve the HTTP API."""
-    _serve(_settings(), host, port)
+    _serve(_settings(), host, port, workers)

@@ -1,10 +1,11 @@
 """Keeping the read models level with the log while the server runs, and telling live readers about new events.
 
 One thread folds: `Runner.catch_up` whenever it is woken, and at least every
-`poll_seconds`. Three things wake it: an append through this process, a
-PostgreSQL notification on `accord_events` (another node appended; a second
-thread LISTENs for them), and the poll itself, the fallback when neither
-comes. Every time the head of the log moves, the `Bell` rings for the live
+`poll_seconds`. Three things wake it: an append through this process, news
+that another process appended (a second thread LISTENs for notifications on
+`accord_events` on PostgreSQL; on SQLite it watches the file's
+`PRAGMA data_version`, which moves whenever another connection commits), and
+the poll itself, the fallback when neither comes. Every time the head of the log moves, the `Bell` rings for the live
 streams (`/events/live`) waiting on the event loop.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 
@@ -23,6 +25,8 @@ from projections import Runner
 
 log = logging.getLogger("accord.follower")
 COALESCE_SECONDS = 0.02
+WATCH_SECONDS = 0.05
+"""How often a server on SQLite looks whether another process (a worker beside it, `accord import`) committed."""
 
 
 class Bell:
@@ -75,6 +79,8 @@ class Follower:
         self._threads = [threading.Thread(target=self._fold, name="accord-catch-up", daemon=True)]
         if store.dialect == "postgresql":
             self._threads.append(threading.Thread(target=self._listen, name="accord-listen", daemon=True))
+        elif store.dialect == "sqlite":
+            self._threads.append(threading.Thread(target=self._watch, name="accord-watch", daemon=True))
 
     def start(self) -> None:
         for thread in self._threads:
@@ -127,4 +133,28 @@ class Follower:
                 if self._stopping.is_set():
                     return
                 log.warning("LISTEN %s failed (%s); polling until it works again", NOTIFY_CHANNEL, exc)
+                self._stopping.wait(self.poll_seconds)
+
+    def _watch(self) -> None:
+        # SQLite has no LISTEN; `data_version` is one read of a shared-memory counter, and the
+        # head is looked up only when it moved, so watching costs next to nothing while idle.
+        while not self._stopping.is_set():
+            try:
+                connection = self.store.engine.raw_connection()
+                try:
+                    cursor = connection.driver_connection.cursor()  # type: ignore[union-attr]
+                    seen = None
+                    while not self._stopping.wait(WATCH_SECONDS):
+                        # fetchall, not fetchone: a statement left unfinished holds a read snapshot,
+                        # which would stop checkpoints from emptying the WAL.
+                        version = cursor.execute("PRAGMA data_version").fetchall()[0][0]
+                        if version != seen:
+                            seen = version
+                            head = cursor.execute("SELECT max(position) FROM events").fetchall()[0][0] or 0
+                            if head > self.head:
+                                self._wake.set()
+                finally:
+                    connection.close()
+            except sqlite3.Error as exc:
+                log.warning("watching the database failed (%s); polling until it works again", exc)
                 self._stopping.wait(self.poll_seconds)

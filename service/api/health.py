@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
 from service.api import models
@@ -60,5 +60,4 @@ def _unhealthy(*, database: bool, index: bool | None, error: Exception) -> Respo
     responses={200: {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 async def metrics(request: Request) -> Response:
-    registry = archive_of(request).metrics.registry
-    return Response(await run_in_threadpool(generate_latest, registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(await run_in_threadpool(archive_of(request).metrics.exposition), media_type=CONTENT_TYPE_LATEST)

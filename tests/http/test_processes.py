@@ -1,5 +1,6 @@
-"""Real server processes: `accord demo` serves what it loaded, and two `accord serve` processes on one
-PostgreSQL database see each other's appends within two seconds."""
+"""Real server processes: `accord demo` serves what it loaded, two `accord serve` processes on one
+PostgreSQL database see each other's appends within two seconds, and the worker processes of one
+`accord serve --workers 2` share their archive, their index and their metrics."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from service.settings import Settings
 from tests.builders import entity, fact
@@ -30,15 +32,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def accord_serve(url: str, data_dir: Path, *, poll_seconds: float, command: str = "serve") -> Iterator[str]:
+def accord_serve(
+    url: str, data_dir: Path, *, poll_seconds: float, command: str = "serve", options: Sequence[str] = (),
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[str]:
     """Start `accord serve` (or `demo`) in its own process group; yield its base URL once /health answers; always kill it."""
     port = free_port()
     env = {
         **os.environ, "ACCORD_DATABASE_URL": url, "ACCORD_DATA_DIR": str(data_dir), "ACCORD_POLL_SECONDS": str(poll_seconds),
+        **(environment or {}),
     }
     log = (data_dir.parent / f"serve-{port}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "service", command, "--port", str(port)], env=env, cwd=REPO, stdout=log,
+        [sys.executable, "-m", "service", command, "--port", str(port), *options], env=env, cwd=REPO, stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -99,3 +105,53 @@ def test_demo_loads_the_seed_corpus_and_serves_it(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/verify", timeout=5).json()["ok"] is True
     log = next(tmp_path.glob("serve-*.log")).read_text()
     assert "serving the web pages and the HTTP API at http://127.0.0.1:" in log and "Application shutdown complete" in log
+
+
+@pytest.mark.slow
+def test_the_workers_of_one_server_share_the_archive_the_index_and_the_metrics(tmp_path: Path) -> None:
+    data = tmp_path / "node"
+    url = f"sqlite:///{data}/accord.db"
+    tokens = make_tokens(Settings(data_dir=data, database_url=url))
+    counters = tmp_path / "metrics"
+    counters.mkdir()
+    # Polling every 30 s could not pass: a worker learns of the other's appends by watching the database.
+    with accord_serve(url, data, poll_seconds=30, options=["--workers", "2"], environment={"PROMETHEUS_MULTIPROC_DIR": str(counters)}) as base:
+        auth = {"Authorization": f"Bearer {tokens['archivist']}"}
+        # A new connection per request: the kernel deals them out between the two workers.
+        assert httpx.post(f"{base}/streams/org-jinr/events", json={"events": [entity()]}, headers=auth).status_code == 201
+        quotes = [f"Dubna keeps its {word} cyclotron" for word in ("red", "green", "blue", "amber", "violet", "silver")]
+        for quote in quotes:
+            statement = fact("StatementMade", "2024-06-13", speaker="org-jinr", quote=quote)
+            response = httpx.post(f"{base}/streams/org-jinr/events", json={"events": [statement]}, headers=auth)
+            assert response.status_code == 201, response.text
+        started = time.monotonic()
+        while True:
+            answers = [httpx.get(f"{base}/search", params={"q": "cyclotron"}).json()["total"] for _ in range(8)]
+            if answers == [len(quotes)] * 8:
+                break
+            assert time.monotonic() - started < 2.0, f"not every worker found every quote within 2 s: {answers}"
+            time.sleep(0.05)
+        # Until each worker has answered something (the kernel deals connections out, not evenly).
+        for _ in range(400):
+            if all(answered(path) for path in counters.glob("counter_*.db")):
+                break
+            httpx.get(f"{base}/health")
+        time.sleep(0.2)  # a request is counted once its answer has gone out
+        exposition = httpx.get(f"{base}/metrics").text
+    workers = sorted(counters.glob("counter_*.db"))
+    assert len(workers) == 2 and all(answered(path) for path in workers), workers
+    # /metrics added up what the two counted (all but the scrape itself), whichever of them answered it.
+    requests = [line for line in exposition.splitlines() if line.startswith("accord_http_requests_total")]
+    assert sum(float(line.split()[-1]) for line in requests) == sum(answered(path) for path in workers) - 1
+    [appended] = [line for line in exposition.splitlines() if line.startswith("accord_events_appended_total")]
+    assert float(appended.split()[-1]) == 1 + len(quotes)
+
+
+def answered(counters: Path) -> float:
+    """The requests one worker has counted in its own file."""
+    return sum(
+        sample.value
+        for metric in MultiProcessCollector.merge([str(counters)], accumulate=False)
+        for sample in metric.samples
+        if sample.name == "accord_http_requests_total"
+    )
