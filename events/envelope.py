@@ -79,6 +79,8 @@ class AppendResult:
     last_version: int
     positions: list[int]
     ids: list[str]
+    retried: bool = False
+    """Every id was already stored with this content: this is the original result, nothing was written."""
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -317,7 +317,9 @@ def _retried(stream: str, events: Sequence[PreparedEvent], found: list[_Stored |
         if original.content != event.content(stream):
             raise DuplicateEvent(event.id, "is already stored with other content")
     stored = [f for f in found if f is not None]
-    return AppendResult(stream, stored[0].version, stored[-1].version, [f.position for f in stored], [e.id for e in events])
+    return AppendResult(
+        stream, stored[0].version, stored[-1].version, [f.position for f in stored], [e.id for e in events], retried=True
+    )
 
 
 def _envelope_json(row: Any) -> bytes:

@@ -89,9 +89,8 @@ async def append(
 
     def write() -> tuple[dict[str, Any], bool]:
         prepared = prepare_request_json({**parsed, "stream": stream})
-        before = archive.store.head().position
         result = archive.store.append_batch([prepared], recorded_by=caller.name)[0]
-        return result.to_json(), result.positions[0] > before
+        return result.to_json(), not result.retried
 
     result, new = await run_in_threadpool(write)
     if new:
