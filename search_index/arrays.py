@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,8 +60,9 @@ class DocArrays:
     publishers: np.ndarray
 
     @classmethod
-    def of_briefs(cls, briefs: list[Brief | None]) -> DocArrays:
-        n = len(briefs)
+    def of_briefs(cls, briefs: Iterable[Brief | None], n: int) -> DocArrays:
+        """From the `n` briefs of a segment, taken one at a time (a list of them all would
+        hold a segment's worth of Python objects at once)."""
         position = np.full(n, -1, dtype=np.int64)
         lower = np.zeros(n, dtype=np.int32)
         upper = np.zeros(n, dtype=np.int32)
@@ -130,14 +132,14 @@ def doc_arrays(searcher: Searcher) -> DocArrays:
                 _segments.move_to_end(key)  # type: ignore[arg-type]
         if part is None:
             column = reader.column_reader("brief") if reader.has_column("brief") else [b""] * reader.doc_count_all()
-            part = DocArrays.of_briefs([Brief.unpack(raw) if raw else None for raw in column])
+            part = DocArrays.of_briefs((Brief.unpack(raw) if raw else None for raw in column), reader.doc_count_all())
             if key:
                 with _segments_lock:
                     _segments[key] = part
                     while len(_segments) > _CACHED_SEGMENTS:
                         _segments.popitem(last=False)
         parts.append(part)
-    joined = DocArrays.joined(parts) if parts else DocArrays.of_briefs([])
+    joined = DocArrays.joined(parts) if parts else DocArrays.of_briefs((), 0)
     searcher._accord_arrays = joined  # type: ignore[attr-defined]
     return joined
 

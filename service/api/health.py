@@ -38,7 +38,9 @@ def health(request: Request) -> Response:
     status = "ok"
     if follower.last_error or not follower.running:
         status = "degraded"
-    elif any(p["lag"] for p in projections):
+    elif any(p["lag"] for p in projections) or not follower.caught_up.is_set():
+        # Until its first catch-up (and the reading of the index's arrays after it) is over,
+        # this node answers, but slowly: a load balancer should not send it traffic yet.
         status = "catching_up"
     body = {
         "status": status, "database": True, "index": True, "head": {"position": head.position, "hash": head.hash},

@@ -211,7 +211,10 @@ class ProjectionHealth(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok", "catching_up", "degraded"]
+    status: Literal["ok", "catching_up", "degraded"] = Field(
+        description="ok; catching_up while a projection lags or the node's first catch-up is not over; "
+        "degraded when the catch-up fails or has stopped"
+    )
     database: bool = Field(description="Whether the database answered")
     index: bool | None = Field(default=None, description="Whether this node's search index answered (null if not asked)")
     head: LogHead | None
