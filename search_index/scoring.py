@@ -23,6 +23,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from search_index.arrays import live
+
 B = 0.75
 K1 = 1.2
 MAX_EXPANSION = 2000
@@ -146,6 +148,7 @@ def _term(searcher: Searcher, field: str, text: str | bytes, boost: float, at: n
         return Scored.empty()
     idf = searcher.idf(field, text)
     average = searcher.avg_field_length(field) or 1.0
+    alive = live(searcher)
     docs: list[np.ndarray] = []
     scores: list[np.ndarray] = []
     for leaf, offset in searcher.leaf_searchers():
@@ -159,7 +162,7 @@ def _term(searcher: Searcher, field: str, text: str | bytes, boost: float, at: n
             ids, weights = _postings_at(segment, field, text, local)
             lengths = _lengths(segment, field)[ids]
         if segment.has_deletions():
-            keep = ~np.isin(ids, np.fromiter(segment.deleted_docs_set, dtype=np.int64))
+            keep = alive[ids + offset]
             ids, weights, lengths = ids[keep], weights[keep], lengths[keep]
         if not len(ids):
             continue
