@@ -5,8 +5,9 @@ One thread folds: `Runner.catch_up` whenever it is woken, and at least every
 that another process appended (a second thread LISTENs for notifications on
 `accord_events` on PostgreSQL; on SQLite it watches the file's
 `PRAGMA data_version`, which moves whenever another connection commits), and
-the poll itself, the fallback when neither comes. Every time the head of the log moves, the `Bell` rings for the live
-streams (`/events/live`) waiting on the event loop.
+the poll itself, the fallback when neither comes. Every time the head of the
+log moves, the `Bell` rings for the live streams (`/events/live`) waiting on
+the event loop.
 """
 
 from __future__ import annotations
