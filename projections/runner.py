@@ -210,8 +210,11 @@ class Runner:
         """Each projection's checkpoint position (0 where it never ran)."""
         return {p.name: (c.position if (c := p.checkpoint()) else 0) for p in self.projections}
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Fold everything the log holds beyond each checkpoint; return how many events were read."""
+    def catch_up(self, progress: Progress | None = None, *, between: Callable[[], object] | None = None) -> int:
+        """Fold everything the log holds beyond each checkpoint; return how many events were read.
+
+        `between` is called after each batch.
+        """
         reached = self.positions()
         head = self.store.head().position
         read = 0
@@ -227,15 +230,17 @@ class Runner:
             head = max(head, events[-1].position)
             if progress is not None:
                 progress(events[-1].position, head)
+            if between is not None:
+                between()
         return read
 
     def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Reset the named projections (all by default) and fold the whole log into them again."""
         chosen = [p for p in self.projections if names is None or p.name in names]
         with ExitStack() as stack:
-            stack.enter_context(no_cycle_collection())
+            collect = stack.enter_context(no_cycle_collection())
             for projection in chosen:
                 stack.enter_context(projection.bulk())
                 projection.reset()
             batch_size = max((p.rebuild_batch_size for p in chosen), default=REBUILD_BATCH_SIZE)
-            return Runner(self.store, chosen, batch_size=batch_size).catch_up(progress)
+            return Runner(self.store, chosen, batch_size=batch_size).catch_up(progress, between=collect)

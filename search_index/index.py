@@ -38,6 +38,14 @@ LOCK_TIMEOUT = 120.0
 """Seconds a writer waits for another (a rebuild's batch, another process's catch-up) to commit."""
 STATE_KEY = "state"
 BULK_MB = 1024
+MERGE_MB = 128
+"""Whoosh's estimate of the postings a merge keeps in memory before it spills a sorted run to disk.
+
+The estimate counts the postings' bytes, while Python holds each as a tuple
+of objects: real memory is about ten times it. A rebuild's batches are of a
+fixed size, so their 1024 MB never fill; the final merge can take half of a
+large index at once (with 1024 MB it held 12.5 GB over a 1,000,000-event log).
+"""
 READ_ATTEMPTS = 20
 BULK_PROCS = int(os.environ.get("ACCORD_INDEX_PROCS", "2"))
 
@@ -100,7 +108,7 @@ class SearchIndex:
     def merge(self) -> None:
         """Merge the segments a bulk run left, as Whoosh's usual policy would."""
         with self._locked():
-            writer = SegmentWriter(self._index(), _lk=False, limitmb=BULK_MB)
+            writer = SegmentWriter(self._index(), _lk=False, limitmb=MERGE_MB)
             writer.commit(mergetype=MERGE_SMALL)
 
     def reset(self, version: int) -> None:
