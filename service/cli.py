@@ -151,7 +151,7 @@ def migrate() -> None:
     from sqlalchemy.engine import make_url
 
     settings = _settings()
-    store = _archive()
+    store = open_archive(settings)
     with store.engine.connect() as connection:
         heads = sorted(MigrationContext.configure(connection).get_current_heads())
     store.close()
