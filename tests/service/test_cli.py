@@ -198,3 +198,11 @@ def test_an_import_killed_midway_leaves_whole_batches_and_resumes(store_url: str
     ids = [orjson.loads(line)["id"] for line in exported]
     assert len(ids) == total == len(set(ids))
     assert accord("verify", url=store_url, data_dir=tmp_path).returncode == 0
+
+
+def test_migrate_brings_an_empty_database_to_the_newest_schema_and_names_it(store_url: str, tmp_path: Path) -> None:
+    result = accord("migrate", url=store_url, data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert b"is at revision events_0001, service_0002" in result.stdout
+    assert head(store_url) == 0  # the log's tables are there, and empty
+    assert accord("migrate", url=store_url, data_dir=tmp_path).stdout == result.stdout  # again: nothing to do
