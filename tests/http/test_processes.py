@@ -114,7 +114,8 @@ def test_the_workers_of_one_server_share_the_archive_the_index_and_the_metrics(t
     tokens = make_tokens(Settings(data_dir=data, database_url=url))
     counters = tmp_path / "metrics"
     counters.mkdir()
-    # Polling every 30 s could not pass: a worker learns of the other's appends by watching the database.
+    # With polling every 30 s, what one worker appends reaches searches through the index both share
+    # (test_live checks that a worker also hears of another process's appends by watching the database).
     with accord_serve(url, data, poll_seconds=30, options=["--workers", "2"], environment={"PROMETHEUS_MULTIPROC_DIR": str(counters)}) as base:
         auth = {"Authorization": f"Bearer {tokens['archivist']}"}
         # A new connection per request: the kernel deals them out between the two workers.
