@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
 from events.envelope import GENESIS_HASH
+from events.prepare import PreparedEvent
 
 
 def canonical_event(
-    *,
     position: int,
     id: str,
     stream: str,
@@ -53,6 +54,38 @@ def event_hash(canonical: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+def chained_row(
+    position: int, stream: str, version: int, event: PreparedEvent, now: str, recorded_by: str, prev_hash: str
+) -> tuple[Any, ...]:
+    """The stored row of `event` (columns in `ROW_COLUMNS` order), numbered and chained onto `prev_hash`.
+
+    It is recorded `now` by `recorded_by`, unless it is a restored envelope, which keeps its own.
+    """
+    id_, type_, occurred, lower, upper, data, sources, metadata, recorded, by = event
+    recorded = recorded or now
+    by = by or recorded_by
+    digest = event_hash(
+        canonical_event(position, id_, stream, version, type_, occurred, recorded, by, data, sources, metadata, prev_hash)
+    )
+    return (
+        position,
+        id_,
+        stream,
+        version,
+        type_,
+        occurred,
+        lower,
+        upper,
+        recorded,
+        by,
+        data,
+        sources,
+        metadata,
+        prev_hash,
+        digest,
+    )
+
+
 @dataclass
 class ChainReport:
     """The outcome of walking the chain: `first_bad` names the first position that fails."""
@@ -90,6 +123,16 @@ class ChainWalker:
 
 
 _HASHED = (
-    "position", "id", "stream", "version", "type", "occurred", "recorded_at",
-    "recorded_by", "data", "sources", "metadata", "prev_hash",
+    "position",
+    "id",
+    "stream",
+    "version",
+    "type",
+    "occurred",
+    "recorded_at",
+    "recorded_by",
+    "data",
+    "sources",
+    "metadata",
+    "prev_hash",
 )

@@ -20,22 +20,44 @@ from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import IO, Any, NamedTuple
 
 import orjson
 
 from events.amendments import AMENDMENT_TYPES, AmendmentCheck
+from events.chain import chained_row
 from events.collector import no_cycle_collection
-from events.envelope import ExpectedVersion
+from events.envelope import ExpectedVersion, Head
 from events.errors import EventStoreError, InvalidEvent, VersionConflict
-from events.prepare import PreparedEvent, PreparedRequest, canonical, prepare_envelope, prepare_request_json
+from events.prepare import (
+    PreparedEvent,
+    PreparedRequest,
+    canonical,
+    prepare_envelope,
+    prepare_request_json,
+    prepare_request_text,
+)
 from events.store.base import EventStore
-from events.store.sql import check_expected
+from events.store.sql import check_expected, utc_now
 
 REQUEST_KEYS = frozenset({"stream", "expected_version", "events"})
 ENVELOPE_KEYS = frozenset(
-    {"id", "position", "stream", "version", "type", "occurred", "recorded_at", "recorded_by",
-     "data", "sources", "metadata", "prev_hash", "hash"}
+    {
+        "id",
+        "position",
+        "stream",
+        "version",
+        "type",
+        "occurred",
+        "recorded_at",
+        "recorded_by",
+        "data",
+        "sources",
+        "metadata",
+        "prev_hash",
+        "hash",
+    }
 )
 _BLOCK = 2**20  # bytes of input (in whole lines) parsed per task, and checked together against the log
 MAX_REPORTED = 100
@@ -80,6 +102,8 @@ class ImportPlan:
     bad_lines: int = 0
     line_numbers: array[int] = field(default_factory=lambda: array("L"))  # of each kept request
     targets: set[str] = field(default_factory=set)  # ids that kept corrections and retractions amend
+    head: Head = field(default_factory=lambda: Head(0, ""))  # the log's head when planning began
+    versions: dict[str, int | None] = field(default_factory=dict)  # the streams' versions as planning found them
 
     def keep(self, requests: bytes) -> None:
         """Keep checked requests, serialised, for writing: in memory while they fit the budget, then on disk."""
@@ -90,15 +114,16 @@ class ImportPlan:
             self.spool.write(requests)
             self.spool.write(b"\n")
 
-    def chunks(self, *, release: bool = True) -> Iterator[list[PreparedRequest]]:
-        """The kept requests in input order; with `release`, each held chunk is let go once read."""
+    def chunks(self, *, release: bool = True) -> Iterator[list[Any]]:
+        """The kept requests in input order, as the JSON arrays they were kept as (a PreparedRequest's
+        fields, in order); with `release`, each held chunk is let go once read."""
         for requests in self.held:
-            yield _prepared_requests(orjson.loads(requests))
+            yield orjson.loads(requests)
         if release:
             self.held = []
         self.spool.seek(0)
         for line in self.spool:
-            yield _prepared_requests(orjson.loads(line))
+            yield orjson.loads(line)
 
     @property
     def already_stored(self) -> int:
@@ -112,6 +137,10 @@ class ImportPlan:
 
 def parse_line(raw: bytes) -> PreparedRequest:
     """One NDJSON line, an append request or an exported envelope; raise InvalidEvent."""
+    if b'"events"' in raw:  # only a guess that this is an append request, tried first because it is fast
+        request = prepare_request_text(raw, derive_ids=True)
+        if request is not None:
+            return request
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -128,9 +157,7 @@ def parse_line(raw: bytes) -> PreparedRequest:
         if unknown:
             raise InvalidEvent.single(sorted(unknown)[0], "is not a field of an event envelope")
         return prepare_envelope(value)
-    raise InvalidEvent.single(
-        "", 'neither an append request {"stream", "expected_version", "events"} nor an event envelope'
-    )
+    raise InvalidEvent.single("", 'neither an append request {"stream", "expected_version", "events"} nor an event envelope')
 
 
 # What checking a valid line against the log needs:
@@ -194,48 +221,59 @@ class _Simulation:
     def __init__(self, store: EventStore) -> None:
         self.store = store
         self.versions: dict[str, int | None] = {}
+        self.found: dict[str, int | None] = {}  # the versions as first read from the log
         self.seen: dict[str, bytes] = {}  # id -> digest of its content, for ids new in this input
 
     def check(self, lines: list[Checked], plan: ImportPlan) -> list[int]:
         """Check a chunk's valid lines in order against the log; return the indexes of those that will write."""
-        ids = [i for _, _, _, events in lines for i, _ in events if i not in self.seen]
+        every = [i for _, _, _, events in lines for i, _ in events]
+        ids = [i for i in every if i not in self.seen]
         stored = {i: _digest(_content(env)) for i, env in self.store.find_ids(ids).items()} if ids else {}
+        # Nearly always every id is new (not stored, not met before, not twice here), and only versions need checking.
+        repeats = bool(stored) or len(ids) < len(every) or len(set(ids)) < len(ids)
         unknown = list({stream for _, stream, _, _ in lines if stream not in self.versions})
         if unknown:
             known = self.store.stream_versions(unknown)
+            self.found.update({s: known.get(s) for s in unknown})
             self.versions.update({s: known.get(s) for s in unknown})
         fresh = []
+        seen, versions = self.seen, self.versions
         for index, line in enumerate(lines):
+            _, stream, expected, events = line
             try:
-                if self._check(line, stored):
-                    fresh.append(index)
+                if repeats and any(i in seen or i in stored for i, _ in events):
+                    self._check_retry(line, stored)
+                    continue
+                actual = versions[stream]
+                check_expected(stream, expected, actual)
+                versions[stream] = (-1 if actual is None else actual) + len(events)
+                seen.update(events)
+                fresh.append(index)
             except (InvalidEvent, VersionConflict) as exc:
                 plan.reject(LineError(line[0], str(exc)))
         return fresh
 
-    def _check(self, line: Checked, stored: dict[str, bytes]) -> bool:
-        _, stream, expected, events = line
-        found = [stored.get(i, self.seen.get(i)) for i, _ in events]
-        if any(f is not None for f in found):
-            for (event_id, digest), original in zip(events, found, strict=True):
-                if original is None:
-                    raise InvalidEvent.single(
-                        "events", "mixes ids that are already stored with new ones; a retry must repeat its batch"
-                    )
-                if original != digest:
-                    raise InvalidEvent.single("id", f"{event_id} is already stored with other content")
-            return False
-        actual = self.versions[stream]
-        check_expected(stream, expected, actual)
-        self.versions[stream] = (-1 if actual is None else actual) + len(events)
-        self.seen.update(events)
-        return True
+    def _check_retry(self, line: Checked, stored: dict[str, bytes]) -> None:
+        """A line with ids already stored, or met earlier in the input: fine only as a repeat of their batch."""
+        events = line[3]
+        for event_id, digest in events:
+            original = stored.get(event_id, self.seen.get(event_id))
+            if original is None:
+                raise InvalidEvent.single(
+                    "events", "mixes ids that are already stored with new ones; a retry must repeat its batch"
+                )
+            if original != digest:
+                raise InvalidEvent.single("id", f"{event_id} is already stored with other content")
 
 
 def _content(envelope: Any) -> tuple[str, ...]:
     return (
-        envelope.stream, envelope.type, envelope.occurred,
-        canonical(envelope.data), canonical(envelope.sources), canonical(envelope.metadata),
+        envelope.stream,
+        envelope.type,
+        envelope.occurred,
+        canonical(envelope.data),
+        canonical(envelope.sources),
+        canonical(envelope.metadata),
     )
 
 
@@ -271,16 +309,15 @@ def workers_for(size: int | None) -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def plan_import(
-    source: IO[bytes], store: EventStore, progress: Progress | None = None, *, workers: int = 1
-) -> ImportPlan:
+def plan_import(source: IO[bytes], store: EventStore, progress: Progress | None = None, *, workers: int = 1) -> ImportPlan:
     """Read and check all of `source`; raise ImportRejected naming the bad lines.
 
     With `workers` > 1, lines are parsed and validated in that many processes
     while this one checks them, in order, against the log.
     """
-    plan = ImportPlan()
+    plan = ImportPlan(head=store.head())
     simulation = _Simulation(store)
+    plan.versions = simulation.found
     counter = [0, 0]  # lines read, bytes read
     # The collector is paused before the workers fork, so that they run without it too.
     with no_cycle_collection(), _parsed(source, counter, workers) as chunks:
@@ -310,15 +347,21 @@ def _check_amendments(plan: ImportPlan, store: EventStore) -> None:
     """Check every kept correction and retraction against its target, in input order, before a byte is written.
 
     A second read of the kept requests, made only when the input amends something:
-    a target may be in the log or on any earlier line.
+    a target may be in the log or on any earlier line. Only the requests that hold
+    a target or an amendment are looked at closely.
     """
     check = AmendmentCheck(plan.targets, store.amendable)
-    requests = (request for chunk in plan.chunks(release=False) for request in chunk)
-    for number, request in zip(plan.line_numbers, requests, strict=True):
-        try:
-            check.check(request)
-        except InvalidEvent as exc:
-            plan.reject(LineError(number, str(exc)))
+    targets = plan.targets
+    numbers = iter(plan.line_numbers)
+    for chunk in plan.chunks(release=False):
+        for (stream, expected, events), number in zip(chunk, islice(numbers, len(chunk)), strict=True):
+            for event in events:
+                if event[1] in AMENDMENT_TYPES or event[0] in targets:
+                    try:
+                        check.check(_prepared_request(stream, expected, events))
+                    except InvalidEvent as exc:
+                        plan.reject(LineError(number, str(exc)))
+                    break
 
 
 def _only(requests: bytes, indexes: list[int], count: int) -> bytes:
@@ -332,41 +375,86 @@ def _only(requests: bytes, indexes: list[int], count: int) -> bytes:
 def write_import(
     plan: ImportPlan, store: EventStore, *, recorded_by: str, batch_events: int = 5000, progress: Progress | None = None
 ) -> int:
-    """Write a checked plan in transactions of about `batch_events` events; return events written."""
+    """Write a checked plan in transactions of about `batch_events` events; return events written.
+
+    While the log stands as the plan found it, the plan's own numbering holds:
+    rows are numbered and chained here and inserted as they are. Should another
+    writer append meanwhile, the rest is appended the careful way, checked
+    again against the log as it is then.
+    """
+    report: Progress = progress or (lambda written: None)
+    with plan.spool, store.bulk(), no_cycle_collection():
+        written = _write_chained(plan, store, recorded_by, batch_events, report)
+        if written < plan.new_events:
+            written += _write_careful(plan, store, recorded_by, batch_events, report, skip=written)
+    return written
+
+
+def _write_chained(plan: ImportPlan, store: EventStore, recorded_by: str, batch_events: int, progress: Progress) -> int:
+    """Write the plan's rows numbered and chained from the head and versions it was checked against;
+    stop at the first batch the log has moved on from. Return events written."""
+    now = utc_now()
+    position, prev_hash = plan.head.position, plan.head.hash
+    versions = dict(plan.versions)
+    written = 0
+    rows: list[tuple[Any, ...]] = []
+    for requests in plan.chunks(release=False):  # the careful way may have to read them again
+        for stream, _, events in requests:
+            version = versions[stream]
+            version = -1 if version is None else version
+            for event in events:
+                position += 1
+                version += 1
+                rows.append(chained_row(position, stream, version, event, now, recorded_by, prev_hash))
+                prev_hash = rows[-1][-1]
+            versions[stream] = version
+            if len(rows) >= batch_events:
+                if not store.append_chained(rows, recorded_at=now):
+                    return written
+                written += len(rows)
+                progress(written)
+                rows = []
+    if rows and store.append_chained(rows, recorded_at=now):
+        written += len(rows)
+        progress(written)
+    return written
+
+
+def _write_careful(
+    plan: ImportPlan, store: EventStore, recorded_by: str, batch_events: int, progress: Progress, *, skip: int
+) -> int:
+    """Append the plan's requests after the first `skip` events as any append is made; return events written."""
     written = 0
     batch: list[PreparedRequest] = []
     pending = 0
 
     def flush() -> None:
         nonlocal written, pending
-        # The plan found these ids absent, so the unique index can do the checking.
-        store.append_batch(batch, recorded_by=recorded_by, assume_new=True)
-        written += pending
+        written += sum(len(r.positions) for r in store.append_batch(batch, recorded_by=recorded_by) if not r.retried)
         batch.clear()
         pending = 0
-        if progress is not None:
-            progress(written)
+        progress(skip + written)
 
-    with plan.spool, store.bulk(), no_cycle_collection():
-        for requests in plan.chunks():
-            for request in requests:
-                batch.append(request)
-                pending += len(request.events)
-                if pending >= batch_events:
-                    flush()
-        if batch:
-            flush()
+    unwritten = skip  # batches are whole requests, so this comes down to 0 exactly
+    for requests in plan.chunks():
+        for stream, expected, events in requests:
+            if unwritten:
+                unwritten -= len(events)
+                continue
+            batch.append(_prepared_request(stream, expected, events))
+            pending += len(events)
+            if pending >= batch_events:
+                flush()
+    if batch:
+        flush()
     return written
 
 
 _new = tuple.__new__  # builds a named tuple from a plain one without a Python-level call
 
 
-def _prepared_requests(requests: list[Any]) -> list[PreparedRequest]:
-    return [
-        PreparedRequest(stream, expected, [_new(PreparedEvent, event) for event in events])
-        for stream, expected, events in requests
-    ]
+def _prepared_request(stream: str, expected: ExpectedVersion, events: list[Any]) -> PreparedRequest:
+    return PreparedRequest(stream, expected, [_new(PreparedEvent, event) for event in events])
 
 
 def export_ndjson(store: EventStore, out: IO[bytes], *, after: int = 0, limit: int | None = None) -> int:

@@ -16,14 +16,16 @@ from typing import Annotated, Any, NamedTuple
 
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from typing_extensions import NotRequired, TypedDict
 
-from events.catalogue import CATALOGUE, PATTERN_REASONS, TYPED_EVENTS, StreamName
+from events.catalogue import CATALOGUE, PATTERN_REASONS, STRICT, TYPED_EVENTS, NewEvent, StreamName
 from events.edtf_dates import parse_edtf_date
 from events.envelope import ExpectedVersion
 from events.errors import FieldProblem, InvalidEvent
 
 # Ids derived from content (for import lines that carry none) live in their own namespace.
 CONTENT_ID_NAMESPACE = uuid.UUID("6f1f0a5e-8f53-4b7e-9d0e-acc0bd000001")
+
 
 def _expected_version(value: Any) -> ExpectedVersion:
     if value in ("any", "no_stream") or (type(value) is int and value >= 0):
@@ -40,10 +42,25 @@ class _RequestHead(BaseModel):
     events: list[Any] = Field(min_length=1)
 
 
+class _WholeRequest(TypedDict):
+    """A whole append request, validated in one pass over its JSON text: the fast path for valid input.
+
+    It accepts exactly what `_RequestHead` and the event shapes accept together;
+    a request it refuses is validated again piece by piece, which names every problem.
+    """
+
+    stream: StreamName
+    expected_version: NotRequired[Annotated[Any, AfterValidator(_expected_version)]]
+    events: Annotated[list[NewEvent], Field(min_length=1)]
+
+
+_WholeRequest.__pydantic_config__ = STRICT  # type: ignore[attr-defined]
+
 # The adapters' schema validators, called directly: TypeAdapter.validate_python only
 # forwards to them, at a cost per call that shows when an import validates every line.
 _HEAD = TypeAdapter(_RequestHead).validator
 _STREAM = TypeAdapter(StreamName).validator
+_WHOLE = TypeAdapter(_WholeRequest).validator
 # Looking the type up here is several times cheaper than pydantic's discriminated union.
 _BY_TYPE = {name: TypeAdapter(model).validator for name, model in TYPED_EVENTS.items()}
 
@@ -101,7 +118,9 @@ def _event_problems(raw: Any, where: str = "") -> list[FieldProblem]:
     kind = raw.get("type")
     validator = _BY_TYPE.get(kind) if isinstance(kind, str) else None
     if validator is None:
-        reason = f"unknown event type {kind!r}; known: {', '.join(CATALOGUE)}" if kind else "an event needs a type from the catalogue"
+        reason = (
+            f"unknown event type {kind!r}; known: {', '.join(CATALOGUE)}" if kind else "an event needs a type from the catalogue"
+        )
         return [FieldProblem(f"{where}.type".lstrip("."), reason)]
     try:
         validator.validate_python(raw)
@@ -143,9 +162,7 @@ def _prepared(event: Mapping[str, Any], stream: str, derive_id: bool) -> Prepare
     return PreparedEvent(event_id, event["type"], occurred.text, occurred.lower, occurred.upper, data, sources, metadata)
 
 
-def prepare_request(
-    stream: object, expected_version: object, events: object, *, derive_ids: bool = False
-) -> PreparedRequest:
+def prepare_request(stream: object, expected_version: object, events: object, *, derive_ids: bool = False) -> PreparedRequest:
     """Validate a whole append request and report every problem in it at once.
 
     Without a client id an event gets a random one, or with `derive_ids` one
@@ -167,7 +184,26 @@ def prepare_request_json(raw: Any, *, derive_ids: bool = False) -> PreparedReque
         problems.extend(_event_problems(event, f"events[{index}]"))
     if problems or request is None:
         raise InvalidEvent(problems)
-    prepared = [_prepared(event, request.stream, derive_ids) for event in request.events]
+    return _normalised(request.stream, request.expected_version, request.events, derive_ids)
+
+
+def prepare_request_text(text: bytes | str, *, derive_ids: bool = False) -> PreparedRequest | None:
+    """Validate an append request from its JSON text in one pass, or return None if it is not
+    a valid one; `prepare_request_json` then says why. Parsing and validating together costs
+    about a third less than parsing first, which counts when an import reads a million lines."""
+    try:
+        request = _WHOLE.validate_json(text)
+    except ValidationError:
+        return None
+    try:
+        return _normalised(request["stream"], request.get("expected_version", "any"), request["events"], derive_ids)
+    except orjson.JSONEncodeError:
+        return None  # a value canonical JSON cannot hold, e.g. an integer beyond 64 bits: named by the careful path
+
+
+def _normalised(stream: str, expected: ExpectedVersion, events: list[Any], derive_ids: bool) -> PreparedRequest:
+    prepared = [_prepared(event, stream, derive_ids) for event in events]
+    problems: list[FieldProblem] = []
     seen: set[str] = set()
     for index, event in enumerate(prepared):
         if event.id in seen:
@@ -175,7 +211,7 @@ def prepare_request_json(raw: Any, *, derive_ids: bool = False) -> PreparedReque
         seen.add(event.id)
     if problems:
         raise InvalidEvent(problems)
-    return PreparedRequest(request.stream, request.expected_version, prepared)
+    return PreparedRequest(stream, expected, prepared)
 
 
 def prepare_event(raw: Any, stream: str, *, derive_id: bool = False) -> PreparedEvent:
@@ -202,7 +238,9 @@ def prepare_envelope(raw: Mapping[str, Any]) -> PreparedRequest:
         problems.append(FieldProblem("recorded_by", "an envelope needs a non-empty recorded_by"))
     recorded_at = raw.get("recorded_at")
     if not isinstance(recorded_at, str) or not _is_utc_moment(recorded_at):
-        problems.append(FieldProblem("recorded_at", "an envelope needs recorded_at as RFC 3339 UTC, e.g. 2026-11-23T09:30:00.000000Z"))
+        problems.append(
+            FieldProblem("recorded_at", "an envelope needs recorded_at as RFC 3339 UTC, e.g. 2026-11-23T09:30:00.000000Z")
+        )
     stream = raw.get("stream")
     try:
         _STREAM.validate_python(stream)

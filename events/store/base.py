@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 from events.amendments import Amendable
 from events.chain import ChainReport
@@ -27,10 +28,16 @@ class EventStore(ABC):
         """
 
     @abstractmethod
-    def append_batch(
-        self, requests: Sequence[PreparedRequest], *, recorded_by: str, assume_new: bool = False
-    ) -> list[AppendResult]:
+    def append_batch(self, requests: Sequence[PreparedRequest], *, recorded_by: str) -> list[AppendResult]:
         """Apply several append requests in order in one transaction, all or nothing."""
+
+    @abstractmethod
+    def append_chained(self, rows: Sequence[tuple[Any, ...]], *, recorded_at: str) -> bool:
+        """Insert rows already numbered and chained (see `events.chain.chained_row`) onto the head
+        they continue, the first row's position - 1 and its `prev_hash`, with new events recorded
+        at `recorded_at`; return False and write nothing if the log has moved on from that head or
+        its last event is recorded later. For an import, which has checked its ids, versions and
+        amendments against the log at that head."""
 
     @abstractmethod
     def bulk(self) -> AbstractContextManager[None]:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from events.amendments import AMENDMENT_TYPES, Amendable, check_amendments, follow
-from events.chain import ChainReport, ChainWalker, canonical_event, event_hash
+from events.chain import ChainReport, ChainWalker, chained_row
 from events.envelope import GENESIS_HASH, AppendResult, EventEnvelope, ExpectedVersion, Head
 from events.errors import DuplicateEvent, EventStoreError, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest
@@ -83,26 +83,33 @@ class SqlEventStore(EventStore):
     ) -> AppendResult:
         return self.append_batch([PreparedRequest(stream, expected_version, list(events))], recorded_by=recorded_by)[0]
 
-    def append_batch(
-        self, requests: Sequence[PreparedRequest], *, recorded_by: str, assume_new: bool = False
-    ) -> list[AppendResult]:
-        """See EventStore; with `assume_new` (a caller has just checked that the ids are absent and
-        the amendments apply, as an import plan does) the id lookup is left to the unique index,
-        and a clash retries the batch the careful way."""
+    def append_batch(self, requests: Sequence[PreparedRequest], *, recorded_by: str) -> list[AppendResult]:
+        with self._write_transaction() as connection:
+            return self._apply(connection, requests, recorded_by)
+
+    def append_chained(self, rows: Sequence[tuple[Any, ...]], *, recorded_at: str) -> bool:
+        """See EventStore."""
+        with self._write_transaction() as connection:
+            position, prev_hash, last_recorded = self._last(connection)
+            if (position, prev_hash) != (rows[0][0] - 1, rows[0][13]) or last_recorded > recorded_at:
+                return False
+            self._insert_rows(connection, rows)
+        return True
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Connection]:
+        """One appending transaction, with the append lock held, whose failures say what the database refused."""
         try:
             with self.engine.connect().execution_options(**dialects.WRITE) as connection, connection.begin():
                 dialects.lock_appends(connection, bulk=self._bulk)
-                results = self._apply(connection, requests, recorded_by, assume_new)
+                yield connection
         except IntegrityError as exc:
-            if assume_new:
-                return self.append_batch(requests, recorded_by=recorded_by)
-            # The append lock rules out races between accord writers; a clash
-            # here means something wrote to the table behind accord's back.
+            # Outside `append_checked` the append lock rules out races between accord
+            # writers; a clash here means something wrote to the table behind accord's back.
             raise EventStoreError(f"the database refused the append: {exc.orig}") from exc
         except OperationalError as exc:
             raise EventStoreError(f"the database could not take the append: {exc.orig}") from exc
         self._committed()
-        return results
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -117,19 +124,12 @@ class SqlEventStore(EventStore):
             self._committed = lambda: None
             dialects.checkpoint(self.engine)
 
-    def _apply(
-        self, connection: Connection, requests: Sequence[PreparedRequest], recorded_by: str, assume_new: bool
-    ) -> list[AppendResult]:
-        last = connection.execute(
-            text("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
-        ).first()
-        position, prev_hash, last_recorded = last if last else (0, GENESIS_HASH, "")
-        # recorded_at never goes backwards along the log, even if the clock does.
-        now = max(utc_now(), last_recorded)
-        stored = {} if assume_new else self._stored(connection, [e.id for r in requests for e in r.events])
-        if not assume_new:  # an import plan has checked its amendments against the log and its own lines
-            fresh = [r for r in requests if not any(e.id in stored for e in r.events)]
-            check_amendments(fresh, lambda ids: self._amendable(connection, ids))
+    def _apply(self, connection: Connection, requests: Sequence[PreparedRequest], recorded_by: str) -> list[AppendResult]:
+        position, prev_hash, last_recorded = self._last(connection)
+        now = max(utc_now(), last_recorded)  # recorded_at never goes backwards along the log, even if the clock does
+        stored = self._stored(connection, [e.id for r in requests for e in r.events])
+        fresh = [r for r in requests if not any(e.id in stored for e in r.events)]
+        check_amendments(fresh, lambda ids: self._amendable(connection, ids))
         written: dict[str, tuple[str, int, int, PreparedEvent]] = {}  # ids new in this batch
         versions = self._versions(connection, list({r.stream for r in requests}))
         rows: list[tuple[Any, ...]] = []
@@ -145,28 +145,26 @@ class SqlEventStore(EventStore):
             first = 0 if actual is None else actual + 1
             for version, event in enumerate(events, start=first):
                 position += 1
-                recorded = event.recorded_at or now
-                by = event.recorded_by or recorded_by
-                digest = event_hash(
-                    canonical_event(
-                        position=position, id=event.id, stream=stream, version=version, type=event.type,
-                        occurred=event.occurred, recorded_at=recorded, recorded_by=by, data=event.data,
-                        sources=event.sources, metadata=event.metadata, prev_hash=prev_hash,
-                    )
-                )
-                rows.append((
-                    position, event.id, stream, version, event.type, event.occurred, event.occurred_lower,
-                    event.occurred_upper, recorded, by, event.data, event.sources, event.metadata, prev_hash, digest,
-                ))
+                row = chained_row(position, stream, version, event, now, recorded_by, prev_hash)
+                rows.append(row)
                 written[event.id] = (stream, version, position, event)
-                prev_hash = digest
+                prev_hash = row[-1]
             versions[stream] = first + len(events) - 1
             positions = list(range(position - len(events) + 1, position + 1))
             results.append(AppendResult(stream, first, versions[stream], positions, ids))
+        self._insert_rows(connection, rows)
+        return results
+
+    @staticmethod
+    def _last(connection: Connection) -> tuple[int, str, str]:
+        """The head's position, hash and `recorded_at`."""
+        last = connection.execute(text("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")).first()
+        return tuple(last) if last else (0, GENESIS_HASH, "")  # type: ignore[return-value]
+
+    def _insert_rows(self, connection: Connection, rows: list[tuple[Any, ...]]) -> None:
         if rows:
             connection.exec_driver_sql(self._insert, rows)
-            dialects.notify_appended(connection, position)
-        return results
+            dialects.notify_appended(connection, rows[-1][0])
 
     def _stored(self, connection: Connection, ids: list[str]) -> dict[str, _Stored]:
         query = text(
@@ -176,7 +174,10 @@ class SqlEventStore(EventStore):
         for start in range(0, len(ids), _ID_CHUNK):
             for row in connection.execute(query, {"ids": ids[start : start + _ID_CHUNK]}):
                 found[row.id] = _Stored(
-                    row.stream, row.version, row.position, (row.stream, row.type, row.occurred, row.data, row.sources, row.metadata)
+                    row.stream,
+                    row.version,
+                    row.position,
+                    (row.stream, row.type, row.occurred, row.data, row.sources, row.metadata),
                 )
         return found
 
@@ -196,7 +197,9 @@ class SqlEventStore(EventStore):
             "SELECT type, data FROM events WHERE stream IN :streams AND type IN :types ORDER BY position"
         ).bindparams(bindparam("streams", expanding=True), bindparam("types", expanding=True))
         for start in range(0, len(streams), _ID_CHUNK):
-            rows = connection.execute(amendments, {"streams": streams[start : start + _ID_CHUNK], "types": sorted(AMENDMENT_TYPES)})
+            rows = connection.execute(
+                amendments, {"streams": streams[start : start + _ID_CHUNK], "types": sorted(AMENDMENT_TYPES)}
+            )
             follow(facts, ((row.type, row.data) for row in rows))
         return facts
 
