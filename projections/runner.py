@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from events.collector import no_cycle_collection
 from events.envelope import EventEnvelope
 from events.store.base import EventStore
-from events.store.dialects import WRITE, checkpoint, fast_drops, lock_migrations, lock_writer
+from events.store.dialects import checkpoint, fast_drops, lock_migrations, lock_writer, write_transaction
 from projections.tables import checkpoints_table
 
 BATCH_SIZE = 2000
@@ -180,13 +180,6 @@ class SqlProjection(Projection):
                 for row in connection.execute(select(table).order_by(*key)):
                     hasher.update(orjson.dumps(list(row)))
         return hasher.hexdigest()
-
-
-@contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A write transaction on a connection of its own (BEGIN IMMEDIATE on SQLite)."""
-    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
-        yield connection
 
 
 class Runner:

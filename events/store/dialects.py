@@ -55,6 +55,34 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+_TURNS: dict[str, threading.RLock] = {}
+_TURNS_GUARD = threading.Lock()
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction on a connection of its own: BEGIN IMMEDIATE on SQLite.
+
+    On SQLite the writers of one process first take turns on a lock of their
+    own per database file. SQLite's busy handler, the only queue it has, waits
+    by sleeping (1, 2, 5, ... 100 ms): eight threads appending at once spent
+    most of their time asleep in it while the file was free.
+    """
+    with _turn(engine), engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        yield connection
+
+
+@contextmanager
+def _turn(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _TURNS_GUARD:
+        turn = _TURNS.setdefault(str(engine.url.database), threading.RLock())
+    with turn:
+        yield
+
+
 def lock_appends(connection: Connection, *, bulk: bool = False) -> None:
     """Inside a write transaction: wait until this transaction is the only appender (see `lock_writer`)."""
     lock_writer(connection, APPEND_LOCK, bulk=bulk)

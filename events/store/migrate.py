@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from events.store.dialects import WRITE, lock_migrations
+from events.store.dialects import lock_migrations, write_transaction
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -36,7 +36,7 @@ def upgrade(engine: Engine, extra_version_locations: Sequence[Path | str] = ()) 
     with engine.connect() as connection:
         if wanted <= set(MigrationContext.configure(connection).get_current_heads()):
             return False
-    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+    with write_transaction(engine) as connection:
         lock_migrations(connection)
         if wanted <= set(MigrationContext.configure(connection).get_current_heads()):
             return False

@@ -100,7 +100,7 @@ class SqlEventStore(EventStore):
     def _write_transaction(self) -> Iterator[Connection]:
         """One appending transaction, with the append lock held, whose failures say what the database refused."""
         try:
-            with self.engine.connect().execution_options(**dialects.WRITE) as connection, connection.begin():
+            with dialects.write_transaction(self.engine) as connection:
                 dialects.lock_appends(connection, bulk=self._bulk)
                 yield connection
         except IntegrityError as exc:

@@ -25,7 +25,7 @@ from events.store.dialects import NOTIFY_CHANNEL
 from projections import Runner
 
 log = logging.getLogger("accord.follower")
-COALESCE_SECONDS = 0.02
+COALESCE_SECONDS = 0.1
 WATCH_SECONDS = 0.05
 """How often a server on SQLite looks whether another process (a worker beside it, `accord import`) committed."""
 
