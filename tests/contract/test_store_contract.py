@@ -545,6 +545,17 @@ def test_read_all_json_keeps_the_stored_json_text(store: SqlEventStore) -> None:
     assert b'"metadata":{"correlation_id":"c-1"}' in line
 
 
+def test_read_all_json_writes_what_orjson_writes_for_the_envelope(store: SqlEventStore) -> None:
+    # Replay and export send these lines as they are: the envelope, byte for byte, whatever the text holds.
+    awkward = 'archivist "Ж" \\ \t\x01\x1f\x7f \u2028 😀 שלום テスト'
+    events = prepared("org-jinr", statement("Кто «учёные»? \"quoted\" \\ 😀", metadata={"note": "\u2028\x02"}))
+    store.append("org-jinr", events, "any", recorded_by=awkward)
+    [line] = store.read_all_json()
+    [envelope] = store.read_all()
+    assert envelope.recorded_by == awkward
+    assert line == orjson.dumps(envelope.to_json())
+
+
 def test_get_returns_the_stored_envelope(store: SqlEventStore) -> None:
     events = prepared("org-jinr", statement(metadata={"correlation_id": "vote-2024-06-20"}))
     store.append("org-jinr", events, "any", recorded_by=ARCHIVIST)
