@@ -46,11 +46,13 @@ NAMES = Names()
 
 @dataclass(frozen=True)
 class DocArrays:
-    """Per document: its fact's position (-1 for entities and the checkpoint), the first and last
-    day it can have occurred (yyyymmdd), its year, and the codes of its speaker (-1 for none) and
+    """Per document: its fact's position (-1 for entities and the checkpoint), whether it is the
+    fact's own document (which stores the record) rather than an excerpt, the first and last day
+    it can have occurred (yyyymmdd), its year, and the codes of its speaker (-1 for none) and
     type; publishers as ragged rows (`publishers[starts[d]:starts[d + 1]]`)."""
 
     position: np.ndarray
+    own: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     year: np.ndarray
@@ -64,6 +66,7 @@ class DocArrays:
         """From the `n` briefs of a segment, taken one at a time (a list of them all would
         hold a segment's worth of Python objects at once)."""
         position = np.full(n, -1, dtype=np.int64)
+        own = np.zeros(n, dtype=bool)
         lower = np.zeros(n, dtype=np.int32)
         upper = np.zeros(n, dtype=np.int32)
         speaker = np.full(n, -1, dtype=np.int32)
@@ -74,6 +77,7 @@ class DocArrays:
             if brief is None:
                 continue
             position[d] = brief.position
+            own[d] = brief.source is None
             lower[d] = int(brief.lower.replace("-", ""))
             upper[d] = int(brief.upper.replace("-", ""))
             if brief.speaker:
@@ -83,7 +87,7 @@ class DocArrays:
             publishers.extend(NAMES.code(p) for p in brief.publishers)
         starts = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
-        return cls(position, lower, upper, lower // 10000, speaker, type_, starts, np.array(publishers, dtype=np.int32))
+        return cls(position, own, lower, upper, lower // 10000, speaker, type_, starts, np.array(publishers, dtype=np.int32))
 
     @classmethod
     def joined(cls, parts: list[DocArrays]) -> DocArrays:
@@ -96,7 +100,7 @@ class DocArrays:
             offset += part.starts[-1]
         starts.append(np.array([offset], dtype=np.int64))
         return cls(
-            *(np.concatenate([getattr(p, name) for p in parts]) for name in ("position", "lower", "upper", "year", "speaker", "type")),
+            *(np.concatenate([getattr(p, name) for p in parts]) for name in ("position", "own", "lower", "upper", "year", "speaker", "type")),
             np.concatenate(starts),
             np.concatenate([p.publishers for p in parts]),
         )
@@ -142,6 +146,18 @@ def doc_arrays(searcher: Searcher) -> DocArrays:
     joined = DocArrays.joined(parts) if parts else DocArrays.of_briefs((), 0)
     searcher._accord_arrays = joined  # type: ignore[attr-defined]
     return joined
+
+
+def own_documents(searcher: Searcher) -> tuple[np.ndarray, np.ndarray]:
+    """The live facts' own documents (those that store the records) and their positions, in position order."""
+    cached: tuple[np.ndarray, np.ndarray] | None = getattr(searcher, "_accord_own", None)
+    if cached is None:
+        arrays = doc_arrays(searcher)
+        docs = np.flatnonzero(arrays.own & (arrays.position >= 0) & live(searcher))
+        order = np.argsort(arrays.position[docs], kind="stable")
+        cached = (docs[order], arrays.position[docs][order])
+        searcher._accord_own = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def live(searcher: Searcher) -> np.ndarray:

@@ -64,6 +64,7 @@ class SearchIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         self.storage = FileStorage(str(self.path))
         self._local = threading.local()
+        self._latest: FileIndex | None = None
         if not whoosh_index.exists_in(str(self.path), INDEX_NAME):
             with self._locked():
                 if not whoosh_index.exists_in(str(self.path), INDEX_NAME):
@@ -127,9 +128,12 @@ class SearchIndex:
         deletions and even segments merged away since, so a refreshed searcher
         can show deleted or duplicated documents.
         """
-        index = self._index()
+        # Telling the newest generation lists the directory; opening an index reads its table
+        # of contents (and schema) besides, which cost more than many a search.
+        if self._latest is None:
+            self._latest = self._index()
         current = getattr(self._local, "searcher", None)
-        if current is not None and current.reader().generation() != index.latest_generation():
+        if current is not None and current.reader().generation() != self._latest.latest_generation():
             current.close()
             current = None
         if current is None:

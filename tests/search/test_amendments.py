@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.builders import entity, fact, statement
+from tests.builders import entity, fact, source, statement
 from tests.search.conftest import Searchable
 
 GRINEV = "person-boris-grinev"
@@ -85,3 +85,23 @@ def test_a_speaker_registered_or_renamed_later_is_found_by_the_new_names(searcha
     searchable.append(GRINEV, fact("FactRetracted", "2026-01-02", target=registered.ids[0], reason="Duplicate entity."))
     assert searchable.search("Hryniov machine").total == 0
     assert searchable.hits("machine")[0]["speaker"] == GRINEV
+
+
+def test_an_excerpt_hit_carries_its_fact_as_last_corrected(searchable: Searchable) -> None:
+    searchable.append(
+        GRINEV, statement("earlier words", speaker="anonymous", speaker_description="x", sources=[source(quote="earlier print")])
+    )
+    said = searchable.append(
+        GRINEV,
+        statement(
+            "the words as said", speaker="anonymous", speaker_description="x", sources=[source(quote="the printed excerpt")]
+        ),
+    )
+    searchable.append(
+        GRINEV, statement("later words", speaker="anonymous", speaker_description="x", sources=[source(quote="later print")])
+    )
+    searchable.append(
+        GRINEV, fact("FactCorrected", "2024-06-06", target=said.ids[0], fields={"quote": "the words as corrected"}, reason="r")
+    )
+    [hit] = searchable.hits("printed excerpt")
+    assert hit["event_id"] == said.ids[0] and hit["quote"] == "the words as corrected"
