@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 
 import orjson
 from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, EmptyIndexError, FileIndex
 from whoosh.multiproc import MpWriter
 from whoosh.searching import Searcher
@@ -31,6 +30,7 @@ from projections.runner import Checkpoint
 from search_index import whoosh_fixes  # noqa: F401 - patches Whoosh before any segment is written
 from search_index.arrays import doc_arrays
 from search_index.documents import schema
+from search_index.storage import MappedStorage
 
 T = TypeVar("T")
 INDEX_NAME = "MAIN"
@@ -62,7 +62,7 @@ class SearchIndex:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self.storage = FileStorage(str(self.path))
+        self.storage = MappedStorage(str(self.path))
         self._local = threading.local()
         self._latest: FileIndex | None = None
         if not whoosh_index.exists_in(str(self.path), INDEX_NAME):
@@ -94,8 +94,14 @@ class SearchIndex:
         """
         with self._locked():
             if bulk and BULK_PROCS > 1:
-                writer: SegmentWriter = MpWriter(self._index(), procs=BULK_PROCS, batchsize=500, multisegment=True,
-                                                 _lk=False, subargs={"limitmb": BULK_MB // BULK_PROCS})
+                writer: SegmentWriter = MpWriter(
+                    self._index(),
+                    procs=BULK_PROCS,
+                    batchsize=500,
+                    multisegment=True,
+                    _lk=False,
+                    subargs={"limitmb": BULK_MB // BULK_PROCS},
+                )
             else:
                 writer = SegmentWriter(self._index(), _lk=False, limitmb=BULK_MB if bulk else 128)
             try:

@@ -197,7 +197,9 @@ class _Found:
         if narrowed.terms is not None:
             # The filter's postings as arrays (cached like any word's), not one Python step per document.
             allowing = scored(searcher, narrowed.terms)
-            allowed = allowing.docs if allowing is not None else np.fromiter(searcher.docs_for_query(narrowed.terms), dtype=np.int64)
+            allowed = (
+                allowing.docs if allowing is not None else np.fromiter(searcher.docs_for_query(narrowed.terms), dtype=np.int64)
+            )
             keep &= np.isin(docs, allowed)
         if narrowed.start is not None:
             keep &= arrays.upper[docs] >= int(narrowed.start.replace("-", ""))
@@ -365,8 +367,14 @@ def _printed(searcher: Searcher, term: str) -> str:
     for docnum in searcher.docs_for_query(wq.Or([wq.Term(field, term) for field in FIELD_BOOSTS])):
         record = _record(searcher, docnum)
         data = record["data"]
-        texts = [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in record["sources"]), data.get("context"),
-                 *(s.get("title") for s in record["sources"]), data.get("speaker_description")]
+        texts = [
+            data.get("quote"),
+            data.get("original_text"),
+            *(s.get("quote") for s in record["sources"]),
+            data.get("context"),
+            *(s.get("title") for s in record["sources"]),
+            data.get("speaker_description"),
+        ]
         for text in filter(None, texts):
             for token in _analyzer(text, chars=True, removestops=False):
                 if token.text == term:
