@@ -59,7 +59,10 @@ def follow(facts: dict[str, Amendable], amendments: Iterable[tuple[str, str]]) -
 def amendment_targets(requests: Iterable[PreparedRequest]) -> set[str]:
     """The ids that the corrections and retractions in `requests` amend."""
     return {
-        orjson.loads(event.data)["target"] for request in requests for event in request.events if event.type in AMENDMENT_TYPES
+        orjson.loads(event.data)["target"]
+        for request in requests
+        for event in request.events
+        if event.type in AMENDMENT_TYPES
     }
 
 

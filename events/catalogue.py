@@ -53,7 +53,9 @@ EventId = Annotated[
 ]
 """An event id: a UUID in its hyphenated text form."""
 
-Speaker = Annotated[str, StringConstraints(pattern=r"^(?:anonymous|[a-z][a-z0-9]*-[a-z0-9]+(?:-[a-z0-9]+)*)$", max_length=200)]
+Speaker = Annotated[
+    str, StringConstraints(pattern=r"^(?:anonymous|[a-z][a-z0-9]*-[a-z0-9]+(?:-[a-z0-9]+)*)$", max_length=200)
+]
 """The speaker's entity stream, or `anonymous`."""
 
 PATTERN_REASONS = {

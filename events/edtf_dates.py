@@ -31,7 +31,9 @@ _SIMPLE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?[?~%]?")
 
 # Level 0 and level 1 classes of the edtf package for a single date; level 2
 # classes (partial qualifiers, sets, exponential years...) are refused.
-_LEVEL01_SINGLE = frozenset({"Date", "DateAndTime", "UncertainOrApproximate", "Unspecified", "LongYear", "Season"})
+_LEVEL01_SINGLE = frozenset(
+    {"Date", "DateAndTime", "UncertainOrApproximate", "Unspecified", "LongYear", "Season"}
+)
 _LEVEL01_INTERVAL = frozenset({"Interval", "Level1Interval"})
 
 

@@ -30,34 +30,14 @@ from events.chain import chained_row
 from events.collector import no_cycle_collection
 from events.envelope import ExpectedVersion, Head
 from events.errors import EventStoreError, InvalidEvent, VersionConflict
-from events.prepare import (
-    PreparedEvent,
-    PreparedRequest,
-    canonical,
-    prepare_envelope,
-    prepare_request_json,
-    prepare_request_text,
-)
+from events.prepare import PreparedEvent, PreparedRequest, canonical, prepare_envelope, prepare_request_json, prepare_request_text
 from events.store.base import EventStore
 from events.store.sql import check_expected, utc_now
 
 REQUEST_KEYS = frozenset({"stream", "expected_version", "events"})
 ENVELOPE_KEYS = frozenset(
-    {
-        "id",
-        "position",
-        "stream",
-        "version",
-        "type",
-        "occurred",
-        "recorded_at",
-        "recorded_by",
-        "data",
-        "sources",
-        "metadata",
-        "prev_hash",
-        "hash",
-    }
+    {"id", "position", "stream", "version", "type", "occurred", "recorded_at", "recorded_by",
+     "data", "sources", "metadata", "prev_hash", "hash"}
 )
 _BLOCK = 2**20  # bytes of input (in whole lines) parsed per task, and checked together against the log
 MAX_REPORTED = 100
@@ -157,7 +137,9 @@ def parse_line(raw: bytes) -> PreparedRequest:
         if unknown:
             raise InvalidEvent.single(sorted(unknown)[0], "is not a field of an event envelope")
         return prepare_envelope(value)
-    raise InvalidEvent.single("", 'neither an append request {"stream", "expected_version", "events"} nor an event envelope')
+    raise InvalidEvent.single(
+        "", 'neither an append request {"stream", "expected_version", "events"} nor an event envelope'
+    )
 
 
 # What checking a valid line against the log needs:
@@ -268,12 +250,8 @@ class _Simulation:
 
 def _content(envelope: Any) -> tuple[str, ...]:
     return (
-        envelope.stream,
-        envelope.type,
-        envelope.occurred,
-        canonical(envelope.data),
-        canonical(envelope.sources),
-        canonical(envelope.metadata),
+        envelope.stream, envelope.type, envelope.occurred,
+        canonical(envelope.data), canonical(envelope.sources), canonical(envelope.metadata),
     )
 
 
@@ -309,7 +287,9 @@ def workers_for(size: int | None) -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def plan_import(source: IO[bytes], store: EventStore, progress: Progress | None = None, *, workers: int = 1) -> ImportPlan:
+def plan_import(
+    source: IO[bytes], store: EventStore, progress: Progress | None = None, *, workers: int = 1
+) -> ImportPlan:
     """Read and check all of `source`; raise ImportRejected naming the bad lines.
 
     With `workers` > 1, lines are parsed and validated in that many processes

@@ -20,7 +20,9 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.lang import stemmer_for_language
 from whoosh.support.charset import accent_map
 
-STOP_WORDS = frozenset("a an and are as at be by for from if in is it of on or that the this to was were with".split())
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from if in is it of on or that the this to was were with".split()
+)
 """Words too common to help find a quote. Negations and pronouns stay: "we don't close" is a quote."""
 
 # Whoosh's accent map covers Latin letters; ё is the one Cyrillic letter Russian writes both ways.
@@ -56,17 +58,9 @@ class WordTokenizer(Tokenizer):
     _words = re.compile(r"\w+(?:\.\w+)*")
 
     def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: Any,
+        self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+        removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+        mode: str = "", **kwargs: Any,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         matches = self._words.finditer(value) if tokenize else [_Whole(value)]

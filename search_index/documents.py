@@ -118,25 +118,21 @@ def documents(record: dict[str, Any], names: Names) -> list[dict[str, Any]]:
     else:
         described = (str(data[name]) for name in FACT_TEXT_FIELDS if isinstance(data.get(name), str))
         main = {"about": "\n".join([*described, cited])}
-    docs = [
-        {
-            **filtered,
-            **main,
-            "key": fact_key(event_id),
-            "record": orjson.dumps(record).decode(),
-            "brief": Brief.pack(record, speaker.name, publishers, occurred, None),
-        }
-    ]
+    docs = [{
+        **filtered,
+        **main,
+        "key": fact_key(event_id),
+        "record": orjson.dumps(record).decode(),
+        "brief": Brief.pack(record, speaker.name, publishers, occurred, None),
+    }]
     for n, source in enumerate(sources):
         if source.get("quote"):
-            docs.append(
-                {
-                    **filtered,
-                    "text": source["quote"],
-                    "about": source["publisher"],
-                    "brief": Brief.pack(record, speaker.name, publishers, occurred, n),
-                }
-            )
+            docs.append({
+                **filtered,
+                "text": source["quote"],
+                "about": source["publisher"],
+                "brief": Brief.pack(record, speaker.name, publishers, occurred, n),
+            })
     return docs
 
 
@@ -164,9 +160,8 @@ class Brief(NamedTuple):
 
     @staticmethod
     def pack(record: dict[str, Any], speaker: str | None, publishers: list[str], occurred: EdtfDate, source: int | None) -> bytes:
-        return orjson.dumps(
-            [record["event_id"], record["position"], speaker, publishers, occurred.lower, occurred.upper, record["type"], source]
-        )
+        return orjson.dumps([record["event_id"], record["position"], speaker, publishers, occurred.lower, occurred.upper,
+                             record["type"], source])
 
     @classmethod
     def unpack(cls, raw: bytes) -> Brief:

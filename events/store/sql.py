@@ -104,8 +104,8 @@ class SqlEventStore(EventStore):
                 dialects.lock_appends(connection, bulk=self._bulk)
                 yield connection
         except IntegrityError as exc:
-            # Outside `append_checked` the append lock rules out races between accord
-            # writers; a clash here means something wrote to the table behind accord's back.
+            # The append lock rules out races between accord writers (and `append_chained`
+            # checks the head under it); a clash means something wrote behind accord's back.
             raise EventStoreError(f"the database refused the append: {exc.orig}") from exc
         except OperationalError as exc:
             raise EventStoreError(f"the database could not take the append: {exc.orig}") from exc
@@ -174,10 +174,7 @@ class SqlEventStore(EventStore):
         for start in range(0, len(ids), _ID_CHUNK):
             for row in connection.execute(query, {"ids": ids[start : start + _ID_CHUNK]}):
                 found[row.id] = _Stored(
-                    row.stream,
-                    row.version,
-                    row.position,
-                    (row.stream, row.type, row.occurred, row.data, row.sources, row.metadata),
+                    row.stream, row.version, row.position, (row.stream, row.type, row.occurred, row.data, row.sources, row.metadata)
                 )
         return found
 
@@ -197,9 +194,7 @@ class SqlEventStore(EventStore):
             "SELECT type, data FROM events WHERE stream IN :streams AND type IN :types ORDER BY position"
         ).bindparams(bindparam("streams", expanding=True), bindparam("types", expanding=True))
         for start in range(0, len(streams), _ID_CHUNK):
-            rows = connection.execute(
-                amendments, {"streams": streams[start : start + _ID_CHUNK], "types": sorted(AMENDMENT_TYPES)}
-            )
+            rows = connection.execute(amendments, {"streams": streams[start : start + _ID_CHUNK], "types": sorted(AMENDMENT_TYPES)})
             follow(facts, ((row.type, row.data) for row in rows))
         return facts
 

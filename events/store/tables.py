@@ -37,19 +37,6 @@ events_table = EventRow.__table__  # type: ignore[attr-defined]
 
 # Column order shared by every query that reads whole rows.
 ROW_COLUMNS = (
-    "position",
-    "id",
-    "stream",
-    "version",
-    "type",
-    "occurred",
-    "occurred_lower",
-    "occurred_upper",
-    "recorded_at",
-    "recorded_by",
-    "data",
-    "sources",
-    "metadata",
-    "prev_hash",
-    "hash",
+    "position", "id", "stream", "version", "type", "occurred", "occurred_lower", "occurred_upper",
+    "recorded_at", "recorded_by", "data", "sources", "metadata", "prev_hash", "hash",
 )

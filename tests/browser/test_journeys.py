@@ -125,22 +125,13 @@ def test_an_archivist_signs_in_appends_a_fact_and_finds_it(watched: Watched, liv
 
 def test_script_in_a_quote_runs_nothing_and_shows_as_text(watched: Watched, live: Live) -> None:
     event: dict[str, Any] = {
-        "type": "StatementMade",
-        "occurred": "2024-06",
+        "type": "StatementMade", "occurred": "2024-06",
         "data": {"speaker": "anonymous", "speaker_description": "<img src=x onerror=alert('who')>", "quote": XSS_QUOTE},
-        "sources": [
-            {
-                "publisher": "<script>alert('publisher')</script>",
-                "title": "<img src=y onerror=alert('title')>",
-                "url": "https://example.org/<script>",
-            }
-        ],
+        "sources": [{"publisher": "<script>alert('publisher')</script>", "title": "<img src=y onerror=alert('title')>",
+                     "url": "https://example.org/<script>"}],
     }
-    response = httpx.post(
-        f"{live.base}/streams/person-boris-grinev/events",
-        json={"expected_version": "any", "events": [event]},
-        headers={"Authorization": f"Bearer {live.tokens['archivist']}"},
-    )
+    response = httpx.post(f"{live.base}/streams/person-boris-grinev/events", json={"expected_version": "any", "events": [event]},
+                          headers={"Authorization": f"Bearer {live.tokens['archivist']}"})
     assert response.status_code == 201, response.text
     event_id = response.json()["ids"][0]
     page = watched.page

@@ -79,7 +79,10 @@ def test_migrations_put_table_version_table_and_triggers_where_the_store_looks(s
             )
             functions = set(
                 connection.execute(
-                    text("SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = :s"),
+                    text(
+                        "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                        "WHERE n.nspname = :s"
+                    ),
                     {"s": schema},
                 ).scalars()
             )
@@ -218,9 +221,8 @@ def test_a_batch_applies_its_requests_in_order(store: SqlEventStore) -> None:
     results = store.append_batch(
         [
             request("org-jinr", entity(), expected="no_stream"),
-            request(
-                "org-cern", entity("European Organization for Nuclear Research", aliases=["CERN", "ЦЕРН"]), expected="no_stream"
-            ),
+            request("org-cern", entity("European Organization for Nuclear Research", aliases=["CERN", "ЦЕРН"]),
+                    expected="no_stream"),
             request("org-jinr", statement(), expected=0),
         ],
         recorded_by=ARCHIVIST,
@@ -386,18 +388,11 @@ def test_each_hash_is_the_sha256_of_the_canonical_event(store: SqlEventStore) ->
     append_statements(store, "org-jinr", 2)
     for envelope in store.read_all():
         canonical = canonical_event(
-            position=envelope.position,
-            id=envelope.id,
-            stream=envelope.stream,
-            version=envelope.version,
-            type=envelope.type,
-            occurred=envelope.occurred,
-            recorded_at=envelope.recorded_at,
-            recorded_by=envelope.recorded_by,
-            data=orjson.dumps(envelope.data, option=orjson.OPT_SORT_KEYS).decode(),
+            position=envelope.position, id=envelope.id, stream=envelope.stream, version=envelope.version,
+            type=envelope.type, occurred=envelope.occurred, recorded_at=envelope.recorded_at,
+            recorded_by=envelope.recorded_by, data=orjson.dumps(envelope.data, option=orjson.OPT_SORT_KEYS).decode(),
             sources=orjson.dumps(envelope.sources, option=orjson.OPT_SORT_KEYS).decode(),
-            metadata=orjson.dumps(envelope.metadata, option=orjson.OPT_SORT_KEYS).decode(),
-            prev_hash=envelope.prev_hash,
+            metadata=orjson.dumps(envelope.metadata, option=orjson.OPT_SORT_KEYS).decode(), prev_hash=envelope.prev_hash,
         )
         assert hashlib.sha256(canonical).hexdigest() == envelope.hash
 
@@ -419,7 +414,7 @@ def test_verify_accepts_an_empty_log(store: SqlEventStore) -> None:
 @pytest.mark.parametrize(
     "assignment",
     [
-        'data = \'{"quote":"forged words","speaker":"person-vladimir-putin"}\'',
+        "data = '{\"quote\":\"forged words\",\"speaker\":\"person-vladimir-putin\"}'",
         "recorded_by = 'someone-else'",
         "occurred = '2023-06-13'",
         "hash = '" + "f" * 64 + "'",
@@ -466,9 +461,7 @@ def test_reading_crosses_the_default_page_size(store: SqlEventStore) -> None:
         (0, 1004, 1, 1005),
         (0, 9, 1006, 1015),
     ]
-    assert store.append_batch(batch, recorded_by=ARCHIVIST) == [as_retried(r) for r in results], (
-        "a retry of a big batch is recognised"
-    )
+    assert store.append_batch(batch, recorded_by=ARCHIVIST) == [as_retried(r) for r in results], "a retry of a big batch is recognised"
     assert all_positions(store) == list(range(1, 1016))
     assert [e.position for e in store.read_all(after=995, limit=10)] == list(range(996, 1006))
     assert [e.position for e in store.read_all(after=998)] == list(range(999, 1016))
@@ -660,7 +653,9 @@ def test_recorded_by_is_the_appending_archivist(store: SqlEventStore) -> None:
 # -- concurrency ----------------------------------------------------------------------------
 
 
-def test_concurrent_writers_and_a_tailing_reader_never_see_a_gap(store: SqlEventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_writers_and_a_tailing_reader_never_see_a_gap(
+    store: SqlEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sql_store, "PAGE_SIZE", 7)  # so that the reader crosses pages while writers append
     writers, appends, racers, rounds = 4, 50, 3, 15
     raced = "agreement-cern-jinr"

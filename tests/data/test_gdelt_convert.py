@@ -66,7 +66,9 @@ def rejected(conversion: Conversion) -> dict[str, str]:
 
 
 def entity_events(conversion: Conversion) -> dict[str, dict[str, Any]]:
-    return {r["stream"]: e for r in conversion.requests for e in r["events"] if e["type"] == "EntityRegistered"}
+    return {
+        r["stream"]: e for r in conversion.requests for e in r["events"] if e["type"] == "EntityRegistered"
+    }
 
 
 def referenced(event: dict[str, Any]) -> list[str]:
@@ -92,7 +94,9 @@ def test_the_sample_has_the_rows_its_readme_counts(rows: list[dict[str, str]]) -
     assert len({row["GLOBALEVENTID"] for row in rows}) == len(rows)
 
 
-def test_every_visit_or_agreement_row_is_converted_or_rejected(conversion: Conversion, rows: list[dict[str, str]]) -> None:
+def test_every_visit_or_agreement_row_is_converted_or_rejected(
+    conversion: Conversion, rows: list[dict[str, str]]
+) -> None:
     in_scope = {row["GLOBALEVENTID"] for row in rows if row["EventCode"] in {"042", "043", "057"}}
     converted, refused = facts(conversion), rejected(conversion)
     assert len(refused) == len(conversion.rejected), "a row is rejected once"
@@ -284,7 +288,9 @@ def sample_with(tmp_path: Path, rows: list[dict[str, str]], changes: dict[str, d
     return path
 
 
-def test_a_fact_the_catalogue_refuses_is_rejected_and_registers_nothing(tmp_path: Path, rows: list[dict[str, str]]) -> None:
+def test_a_fact_the_catalogue_refuses_is_rejected_and_registers_nothing(
+    tmp_path: Path, rows: list[dict[str, str]]
+) -> None:
     path = sample_with(tmp_path, rows, {CONVERTED_ROW: {"SOURCEURL": "arabnews.com/node/1108546"}})
     conversion = convert(path)
     assert conversion.requests == []

@@ -36,9 +36,7 @@ def test_amendments_of_earlier_lines_import(store: SqlEventStore) -> None:
         (fact("FactCorrected", "2026-11-23", target=SAID, fields={"quote": None}, reason="r"), "events[0].data.fields.quote"),
     ],
 )
-def test_a_bad_amendment_is_named_by_line_and_nothing_is_written(
-    store: SqlEventStore, amendment: dict[str, Any], reason: str
-) -> None:
+def test_a_bad_amendment_is_named_by_line_and_nothing_is_written(store: SqlEventStore, amendment: dict[str, Any], reason: str) -> None:
     source = lines(statement(id=SAID), statement("another"), amendment)
     with pytest.raises(ImportRejected) as caught:
         plan_import(source, store)

@@ -84,9 +84,7 @@ def test_a_bad_published_date_in_a_later_source_is_refused_naming_it() -> None:
 
 def test_a_bad_date_in_the_payload_is_refused_naming_it() -> None:
     raw = {
-        "type": "AgreementSigned",
-        "occurred": "2026-02-09",
-        "sources": [KEK_AGREEMENT_NEWS],
+        "type": "AgreementSigned", "occurred": "2026-02-09", "sources": [KEK_AGREEMENT_NEWS],
         "data": {"title": "Cooperation agreement", "parties": ["org-jinr", "org-kek"], "signed": "9 Feb 2026"},
     }
     assert refusal("agreement-jinr-kek", "any", [raw]) == ["events[0].data.signed"]
@@ -116,21 +114,8 @@ def test_an_anonymous_statement_with_a_speaker_description_is_accepted() -> None
 
 @pytest.mark.parametrize(
     "stream",
-    [
-        "Org-JINR",
-        "org",
-        "org_jinr",
-        "org-jinr-",
-        "-org-jinr",
-        "1org-jinr",
-        "org--jinr",
-        "org-дубна",
-        "",
-        "org-" + "x" * 200,
-        "org-jinr\n",
-        42,
-        None,
-    ],
+    ["Org-JINR", "org", "org_jinr", "org-jinr-", "-org-jinr", "1org-jinr", "org--jinr", "org-дубна", "", "org-" + "x" * 200,
+     "org-jinr\n", 42, None],
 )
 def test_a_bad_stream_id_is_refused_naming_stream(stream: object) -> None:
     assert refusal(stream, "any", [statement()]) == ["stream"]
@@ -253,9 +238,7 @@ def test_a_correction_to_null_keeps_its_null_value() -> None:
     # Correcting a field to "not known" is a correction; dropping the null
     # would store a FactCorrected that corrects nothing.
     raw = {
-        "type": "FactCorrected",
-        "occurred": "2019",
-        "sources": [source()],
+        "type": "FactCorrected", "occurred": "2019", "sources": [source()],
         "data": {"target": SOME_EVENT_ID, "fields": {"expires": None}, "reason": "The source gives no end date."},
     }
     data = orjson.loads(one(raw, "agreement-cern-russia").events[0].data)
@@ -291,177 +274,93 @@ def test_prepared_events_carry_no_recording_stamp() -> None:
 # -- one realistic example per catalogue type ------------------------------------------------
 
 EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
-    "EntityRegistered": (
-        "org-kek",
-        entity(
-            "High Energy Accelerator Research Organization",
-            aliases=["KEK", "高エネルギー加速器研究機構"],
-            description="Japan's high energy physics centre; runs SuperKEKB and, with JAEA, J-PARC.",
-            occurred="1997-04",
-            sources=[KEK_AGREEMENT_NEWS],
-        ),
-    ),
-    "AgreementSigned": (
-        "agreement-jinr-kek",
-        {
-            "type": "AgreementSigned",
-            "occurred": "2026-02-09",
-            "sources": [KEK_AGREEMENT_NEWS],
-            "data": {
-                "title": "Cooperation agreement between JINR and KEK",
-                "parties": ["org-jinr", "org-kek"],
-                "signed": "2026-02-09",
-                "summary": "Academic exchange, joint participation in new international projects and accelerator "
-                "technologies; exclusively peaceful in nature.",
-            },
+    "EntityRegistered": ("org-kek", entity(
+        "High Energy Accelerator Research Organization",
+        aliases=["KEK", "高エネルギー加速器研究機構"],
+        description="Japan's high energy physics centre; runs SuperKEKB and, with JAEA, J-PARC.",
+        occurred="1997-04",
+        sources=[KEK_AGREEMENT_NEWS],
+    )),
+    "AgreementSigned": ("agreement-jinr-kek", {
+        "type": "AgreementSigned", "occurred": "2026-02-09", "sources": [KEK_AGREEMENT_NEWS],
+        "data": {
+            "title": "Cooperation agreement between JINR and KEK",
+            "parties": ["org-jinr", "org-kek"],
+            "signed": "2026-02-09",
+            "summary": "Academic exchange, joint participation in new international projects and accelerator "
+            "technologies; exclusively peaceful in nature.",
         },
-    ),
-    "AgreementRenewed": (
-        "agreement-cern-russia",
-        {
-            "type": "AgreementRenewed",
-            "occurred": "2019",
-            "sources": [source()],
-            "data": {"effective": "2019", "summary": "An updated agreement for a period of five years."},
+    }),
+    "AgreementRenewed": ("agreement-cern-russia", {
+        "type": "AgreementRenewed", "occurred": "2019", "sources": [source()],
+        "data": {"effective": "2019", "summary": "An updated agreement for a period of five years."},
+    }),
+    "AgreementAmended": ("agreement-cern-russia", {
+        "type": "AgreementAmended", "occurred": "1993-10-30/2019", "sources": [source()],
+        "data": {"summary": "Protocols to the bilateral agreement of 30 October 1993 set the terms of "
+                 "Russian participation in the LHC."},
+    }),
+    "AgreementSuspended": ("agreement-cern-russia", {
+        "type": "AgreementSuspended", "occurred": "2022-03~",
+        "sources": [source(publisher="CERN", title="CERN Council statement", published="2022-03")],
+        "data": {"effective": "2022-03~",
+                 "reason": "No new collaborations with Russia and its institutions until further notice."},
+    }),
+    "AgreementTerminated": ("agreement-cern-belarus", {
+        "type": "AgreementTerminated", "occurred": "2024-06-27", "sources": [source()],
+        "data": {"effective": "2024-06-27", "reason": "Cooperation between CERN and Belarus ends from June 27, 2024."},
+    }),
+    "AgreementExpired": ("agreement-cern-russia", {
+        "type": "AgreementExpired", "occurred": "2024-11-30", "sources": [source()],
+        "data": {"renewal_refused": True, "note": "Passes issued to Russian scientists are valid until November 30, 2024."},
+    }),
+    "VoteScheduled": ("vote-cern-council-2024-06", {
+        "type": "VoteScheduled", "occurred": "2024-03/2024-06", "sources": [source()],
+        "data": {
+            "body": "org-cern-council", "motion": "Extension of the cooperation agreement with JINR",
+            "scheduled": "2024-06-20", "agreement": "agreement-cern-jinr", "effect": "renew",
         },
-    ),
-    "AgreementAmended": (
-        "agreement-cern-russia",
-        {
-            "type": "AgreementAmended",
-            "occurred": "1993-10-30/2019",
-            "sources": [source()],
-            "data": {
-                "summary": "Protocols to the bilateral agreement of 30 October 1993 set the terms of "
-                "Russian participation in the LHC."
-            },
+    }),
+    "VoteHeld": ("vote-cern-council-2024-03", {
+        "type": "VoteHeld", "occurred": "2024-03-XX", "sources": [source()],
+        "data": {
+            "body": "org-cern-council", "motion": "Non-renewal of the cooperation agreement with JINR",
+            "outcome": "no decision", "threshold": "two-thirds",
+            "notes": "Germany abstained, and this played a decisive role on that day.",
+            "agreement": "agreement-cern-jinr", "effect": "not_renew", "tally": {"abstain": 1},
         },
-    ),
-    "AgreementSuspended": (
-        "agreement-cern-russia",
-        {
-            "type": "AgreementSuspended",
-            "occurred": "2022-03~",
-            "sources": [source(publisher="CERN", title="CERN Council statement", published="2022-03")],
-            "data": {
-                "effective": "2022-03~",
-                "reason": "No new collaborations with Russia and its institutions until further notice.",
-            },
+    }),
+    "VisitMade": ("org-jinr", {
+        "type": "VisitMade", "occurred": "2024-06-13", "sources": [source(), source(publisher="TASS", language="ru")],
+        "data": {
+            "visitors": ["person-vladimir-putin", "Deputy Prime Minister Chernyshenko"], "host": "org-jinr", "place": "Dubna",
+            "purpose": "Technological launch of the NICA collider and a meeting with mega-grant scientists.",
         },
-    ),
-    "AgreementTerminated": (
-        "agreement-cern-belarus",
-        {
-            "type": "AgreementTerminated",
-            "occurred": "2024-06-27",
-            "sources": [source()],
-            "data": {"effective": "2024-06-27", "reason": "Cooperation between CERN and Belarus ends from June 27, 2024."},
+    }),
+    "StatementMade": ("person-boris-grinev", statement(
+        "feeds the Russian war machine",
+        speaker="person-boris-grinev",
+        context="Calling on physicists to vote against extending the agreement with Dubna",
+        medium="interview",
+        occurred="2024-06-05",
+        sources=[TIMES_ARTICLE],
+    )),
+    "StatusChanged": ("country-russia", {
+        "type": "StatusChanged", "occurred": "2012", "sources": [source()],
+        "data": {
+            "party": "country-russia", "organization": "org-cern", "status": "associate member", "change": "applied",
+            "note": "Fees of about ten million euros per year; the application was withdrawn in March 2018.",
         },
-    ),
-    "AgreementExpired": (
-        "agreement-cern-russia",
-        {
-            "type": "AgreementExpired",
-            "occurred": "2024-11-30",
-            "sources": [source()],
-            "data": {"renewal_refused": True, "note": "Passes issued to Russian scientists are valid until November 30, 2024."},
-        },
-    ),
-    "VoteScheduled": (
-        "vote-cern-council-2024-06",
-        {
-            "type": "VoteScheduled",
-            "occurred": "2024-03/2024-06",
-            "sources": [source()],
-            "data": {
-                "body": "org-cern-council",
-                "motion": "Extension of the cooperation agreement with JINR",
-                "scheduled": "2024-06-20",
-                "agreement": "agreement-cern-jinr",
-                "effect": "renew",
-            },
-        },
-    ),
-    "VoteHeld": (
-        "vote-cern-council-2024-03",
-        {
-            "type": "VoteHeld",
-            "occurred": "2024-03-XX",
-            "sources": [source()],
-            "data": {
-                "body": "org-cern-council",
-                "motion": "Non-renewal of the cooperation agreement with JINR",
-                "outcome": "no decision",
-                "threshold": "two-thirds",
-                "notes": "Germany abstained, and this played a decisive role on that day.",
-                "agreement": "agreement-cern-jinr",
-                "effect": "not_renew",
-                "tally": {"abstain": 1},
-            },
-        },
-    ),
-    "VisitMade": (
-        "org-jinr",
-        {
-            "type": "VisitMade",
-            "occurred": "2024-06-13",
-            "sources": [source(), source(publisher="TASS", language="ru")],
-            "data": {
-                "visitors": ["person-vladimir-putin", "Deputy Prime Minister Chernyshenko"],
-                "host": "org-jinr",
-                "place": "Dubna",
-                "purpose": "Technological launch of the NICA collider and a meeting with mega-grant scientists.",
-            },
-        },
-    ),
-    "StatementMade": (
-        "person-boris-grinev",
-        statement(
-            "feeds the Russian war machine",
-            speaker="person-boris-grinev",
-            context="Calling on physicists to vote against extending the agreement with Dubna",
-            medium="interview",
-            occurred="2024-06-05",
-            sources=[TIMES_ARTICLE],
-        ),
-    ),
-    "StatusChanged": (
-        "country-russia",
-        {
-            "type": "StatusChanged",
-            "occurred": "2012",
-            "sources": [source()],
-            "data": {
-                "party": "country-russia",
-                "organization": "org-cern",
-                "status": "associate member",
-                "change": "applied",
-                "note": "Fees of about ten million euros per year; the application was withdrawn in March 2018.",
-            },
-        },
-    ),
-    "FactCorrected": (
-        "org-jinr",
-        {
-            "type": "FactCorrected",
-            "occurred": "2024-06-13",
-            "sources": [source()],
-            "data": {
-                "target": SOME_EVENT_ID,
-                "fields": {"place": "Dubna", "visitors": ["person-vladimir-putin"]},
-                "reason": "The visit took place in Dubna, not Moscow.",
-            },
-        },
-    ),
-    "FactRetracted": (
-        "org-jinr",
-        {
-            "type": "FactRetracted",
-            "occurred": "2024-06-13",
-            "sources": [source()],
-            "data": {"target": SOME_EVENT_ID, "reason": "Entered twice from the same article."},
-        },
-    ),
+    }),
+    "FactCorrected": ("org-jinr", {
+        "type": "FactCorrected", "occurred": "2024-06-13", "sources": [source()],
+        "data": {"target": SOME_EVENT_ID, "fields": {"place": "Dubna", "visitors": ["person-vladimir-putin"]},
+                 "reason": "The visit took place in Dubna, not Moscow."},
+    }),
+    "FactRetracted": ("org-jinr", {
+        "type": "FactRetracted", "occurred": "2024-06-13", "sources": [source()],
+        "data": {"target": SOME_EVENT_ID, "reason": "Entered twice from the same article."},
+    }),
 }
 
 

@@ -36,9 +36,7 @@ class Server:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def append(self, stream: str, *events: dict[str, Any], expected: Any = "any", role: str = "archivist") -> Any:
-        return self.client.post(
-            f"/streams/{stream}/events", json={"expected_version": expected, "events": list(events)}, headers=self.auth(role)
-        )
+        return self.client.post(f"/streams/{stream}/events", json={"expected_version": expected, "events": list(events)}, headers=self.auth(role))
 
     def settled(self) -> None:
         """Wait until the background catch-up has folded the whole log (at most 5 s)."""

@@ -21,7 +21,9 @@ def running(settings: Settings, *, graceful_seconds: float = 5) -> Iterator[tupl
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="warning", timeout_graceful_shutdown=graceful_seconds, lifespan="on")
+    config = uvicorn.Config(
+        create_app(settings), log_level="warning", timeout_graceful_shutdown=graceful_seconds, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn-test", daemon=True)
     thread.start()

@@ -52,9 +52,7 @@ def test_append_returns_201_with_where_the_events_landed_and_records_the_token_n
     assert response.status_code == 201, response.text
     body = response.json()
     assert body == {"stream": "org-jinr", "first_version": 0, "last_version": 0, "positions": [1], "ids": [given]}
-    two = server.append(
-        "person-vladimir-putin", entity("Vladimir Putin", kind="person"), statement(), expected="no_stream", role="admin"
-    )
+    two = server.append("person-vladimir-putin", entity("Vladimir Putin", kind="person"), statement(), expected="no_stream", role="admin")
     assert two.status_code == 201
     assert two.json()["positions"] == [2, 3] and two.json()["last_version"] == 1
     stored = server.client.get(f"/events/{given}").json()
@@ -114,9 +112,7 @@ def test_invalid_events_are_422_naming_each_field_and_why(server: Server) -> Non
     ],
 )
 def test_a_body_that_is_not_an_append_request_is_422(server: Server, body: bytes, field: str) -> None:
-    response = server.client.post(
-        "/streams/org-jinr/events", content=body, headers={**server.auth(), "content-type": "application/json"}
-    )
+    response = server.client.post("/streams/org-jinr/events", content=body, headers={**server.auth(), "content-type": "application/json"})
     problem = assert_problem(response, 422)
     assert field in {e["field"] for e in problem["errors"]}
 
@@ -173,19 +169,8 @@ def test_read_a_stream_in_version_order_and_404_for_an_unknown_one(server: Serve
     assert [e["version"] for e in page["events"]] == [1, 2] and page["next_from_version"] == 3
     assert page["events"][0]["data"]["quote"] == "Words 0"
     assert set(page["events"][0]) == {
-        "id",
-        "position",
-        "stream",
-        "version",
-        "type",
-        "occurred",
-        "recorded_at",
-        "recorded_by",
-        "data",
-        "sources",
-        "metadata",
-        "prev_hash",
-        "hash",
+        "id", "position", "stream", "version", "type", "occurred", "recorded_at", "recorded_by", "data", "sources",
+        "metadata", "prev_hash", "hash",
     }
     assert_problem(server.client.get("/streams/org-nowhere"), 404)
 
@@ -204,9 +189,7 @@ def test_the_log_pages_with_next_after_and_caps_limit(server: Server) -> None:
 
 
 def test_ndjson_streams_the_whole_log_in_order(server: Server) -> None:
-    server.append(
-        "person-vladimir-putin", entity("Vladimir Putin", kind="person"), *[statement(f"Words {i}") for i in range(150)]
-    )
+    server.append("person-vladimir-putin", entity("Vladimir Putin", kind="person"), *[statement(f"Words {i}") for i in range(150)])
     with server.client.stream("GET", "/events", headers={"Accept": "application/x-ndjson"}) as response:
         assert response.headers["content-type"] == "application/x-ndjson"
         lines = [orjson.loads(line) for line in response.iter_lines() if line]
@@ -243,9 +226,7 @@ def test_one_event_with_its_corrections_and_retraction(server: Server) -> None:
     first, second = server.append("person-vladimir-putin", entity("Vladimir Putin", kind="person"), statement()).json()["ids"]
     correction = fact("FactCorrected", "2026-11-23", target=second, fields={"medium": "interview"}, reason="it was an interview")
     corrected = server.append("person-vladimir-putin", correction).json()["ids"][0]
-    retraction = server.append(
-        "person-vladimir-putin", fact("FactRetracted", "2026-11-23", target=second, reason="misattributed")
-    )
+    retraction = server.append("person-vladimir-putin", fact("FactRetracted", "2026-11-23", target=second, reason="misattributed"))
     body = server.client.get(f"/events/{second}").json()
     assert body["id"] == second and body["data"]["quote"].startswith("We don’t close anything")
     assert [c["id"] for c in body["corrections"]] == [corrected]
@@ -278,12 +259,7 @@ def test_agreements_and_one_agreement_in_both_times(seeded: Server) -> None:
 
 @pytest.mark.parametrize(
     ("params", "parameter"),
-    [
-        ({"valid_at": "someday"}, "valid_at"),
-        ({"known_at": "2026-13-45T00:00:00Z"}, "known_at"),
-        ({"from": "June"}, "from"),
-        ({"to": "x"}, "to"),
-    ],
+    [({"valid_at": "someday"}, "valid_at"), ({"known_at": "2026-13-45T00:00:00Z"}, "known_at"), ({"from": "June"}, "from"), ({"to": "x"}, "to")],
 )
 def test_a_time_that_cannot_be_read_is_422_naming_the_parameter(seeded: Server, params: dict[str, str], parameter: str) -> None:
     for path in ("/timeline", "/agreements", "/agreements/agreement-cern-jinr", "/entities", "/entities/org-jinr"):
@@ -299,9 +275,7 @@ def test_timeline_filters_by_entity_type_and_dates(seeded: Server) -> None:
     keys = [(f["occurred"], f["position"]) for f in everything["facts"]]
     assert all(f["event_id"] and f["sources"] for f in everything["facts"])
     jinr = seeded.client.get("/timeline", params={"entity": "agreement-cern-jinr"}).json()
-    assert jinr["facts"] and all(
-        f["stream"] == "agreement-cern-jinr" or "agreement-cern-jinr" in orjson.dumps(f["data"]).decode() for f in jinr["facts"]
-    )
+    assert jinr["facts"] and all(f["stream"] == "agreement-cern-jinr" or "agreement-cern-jinr" in orjson.dumps(f["data"]).decode() for f in jinr["facts"])
     votes = seeded.client.get("/timeline", params=[("type", "VoteHeld"), ("type", "VoteScheduled")]).json()
     assert votes["facts"] and {f["type"] for f in votes["facts"]} <= {"VoteHeld", "VoteScheduled"}
     in_2024 = seeded.client.get("/timeline", params={"from": "2024", "to": "2024"}).json()
@@ -323,13 +297,8 @@ def test_entities_and_one_entity(seeded: Server) -> None:
 
 def test_an_appended_fact_shows_in_agreements_and_timeline_within_a_second(seeded: Server) -> None:
     vote = fact(
-        "VoteHeld",
-        "2026-11-20",
-        body="body-cern-council",
-        motion="Renew the cooperation agreement with JINR",
-        outcome="passed",
-        effect="renew",
-        agreement="agreement-cern-jinr",
+        "VoteHeld", "2026-11-20", body="body-cern-council", motion="Renew the cooperation agreement with JINR",
+        outcome="passed", effect="renew", agreement="agreement-cern-jinr",
     )
     renewal = fact("AgreementRenewed", "2026-11-21", effective="2026-11-21", expires="2031-11-30")
     response = seeded.append("agreement-cern-jinr", vote, renewal)
@@ -349,9 +318,7 @@ def test_an_appended_fact_shows_in_agreements_and_timeline_within_a_second(seede
 
 
 def test_known_at_before_a_correction_shows_the_fact_as_it_was(seeded: Server) -> None:
-    signed = seeded.client.get("/timeline", params={"entity": "agreement-cern-jinr", "type": "AgreementSigned"}).json()["facts"][
-        0
-    ]
+    signed = seeded.client.get("/timeline", params={"entity": "agreement-cern-jinr", "type": "AgreementSigned"}).json()["facts"][0]
     before = seeded.client.get("/agreements/agreement-cern-jinr", params={"valid_at": "2025-02-01"}).json()
     assert before["status"] == "expired"
     correction = fact("FactCorrected", "2026-11-23", target=signed["event_id"], fields={"expires": "2030"}, reason="test")
@@ -386,9 +353,7 @@ def test_verify_is_ok_then_names_an_edited_row(server: Server, store_url: str) -
 
 
 def test_the_atom_feed_lists_the_newest_facts_first(server: Server) -> None:
-    ids = server.append(
-        "person-vladimir-putin", entity("Vladimir Putin", kind="person"), *[statement(f"Words {i}") for i in range(5)]
-    ).json()["ids"]
+    ids = server.append("person-vladimir-putin", entity("Vladimir Putin", kind="person"), *[statement(f"Words {i}") for i in range(5)]).json()["ids"]
     response = server.client.get("/feed.atom", params={"limit": 3})
     assert response.headers["content-type"] == "application/atom+xml"
     feed = feedparser.parse(response.content)
@@ -423,19 +388,11 @@ def test_metrics_count_requests_latencies_appends_and_lag(server: Server) -> Non
     server.client.get("/events")
     server.settled()
     families = _metrics(server)
-    requests = {
-        (s.labels["method"], s.labels["route"], s.labels["status"]): s.value
-        for s in families["accord_http_requests"].samples
-        if s.name.endswith("_total")
-    }
+    requests = {(s.labels["method"], s.labels["route"], s.labels["status"]): s.value for s in families["accord_http_requests"].samples if s.name.endswith("_total")}
     assert requests[("POST", "/streams/{stream}/events", "201")] == 1
     assert requests[("POST", "/streams/{stream}/events", "403")] == 1
     assert requests[("GET", "/events", "200")] == 1
-    counts = [
-        s
-        for s in families["accord_http_request_duration_seconds"].samples
-        if s.name.endswith("_count") and s.labels["route"] == "/events"
-    ]
+    counts = [s for s in families["accord_http_request_duration_seconds"].samples if s.name.endswith("_count") and s.labels["route"] == "/events"]
     assert counts[0].value == 1
     appended = next(s for s in families["accord_events_appended"].samples if s.name.endswith("_total"))
     assert appended.value == 1
@@ -488,21 +445,9 @@ def test_private_reads_need_a_token_of_any_role(settings_for: Any) -> None:
 def test_openapi_lists_every_path_of_the_contract(server: Server) -> None:
     schema = server.client.get("/openapi.json").json()
     assert set(schema["paths"]) >= {
-        "/streams/{stream}/events",
-        "/streams/{stream}",
-        "/events",
-        "/events/live",
-        "/events/{event_id}",
-        "/agreements",
-        "/agreements/{agreement_id}",
-        "/timeline",
-        "/entities",
-        "/entities/{entity_id}",
-        "/verify",
-        "/feed.atom",
-        "/health",
-        "/metrics",
-        "/search",
+        "/streams/{stream}/events", "/streams/{stream}", "/events", "/events/live", "/events/{event_id}", "/agreements",
+        "/agreements/{agreement_id}", "/timeline", "/entities", "/entities/{entity_id}", "/verify", "/feed.atom", "/health",
+        "/metrics", "/search",
     }
     post = schema["paths"]["/streams/{stream}/events"]["post"]
     assert {"200", "201", "401", "403", "409", "413", "422"} <= set(post["responses"])

@@ -33,31 +33,19 @@ def free_port() -> int:
 
 @contextmanager
 def accord_serve(
-    url: str,
-    data_dir: Path,
-    *,
-    poll_seconds: float,
-    command: str = "serve",
-    options: Sequence[str] = (),
+    url: str, data_dir: Path, *, poll_seconds: float, command: str = "serve", options: Sequence[str] = (),
     environment: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Start `accord serve` (or `demo`) in its own process group; yield its base URL once /health answers; always kill it."""
     port = free_port()
     env = {
-        **os.environ,
-        "ACCORD_DATABASE_URL": url,
-        "ACCORD_DATA_DIR": str(data_dir),
-        "ACCORD_POLL_SECONDS": str(poll_seconds),
+        **os.environ, "ACCORD_DATABASE_URL": url, "ACCORD_DATA_DIR": str(data_dir), "ACCORD_POLL_SECONDS": str(poll_seconds),
         **(environment or {}),
     }
     log = (data_dir.parent / f"serve-{port}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "service", command, "--port", str(port), *options],
-        env=env,
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        [sys.executable, "-m", "service", command, "--port", str(port), *options], env=env, cwd=REPO, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -94,14 +82,7 @@ def test_an_append_through_one_node_shows_in_the_other_within_two_seconds(postgr
         client = stack.enter_context(httpx.Client(timeout=5))
         auth = {"Authorization": f"Bearer {tokens['archivist']}"}
         assert client.post(f"{first}/streams/org-jinr/events", json={"events": [entity()]}, headers=auth).status_code == 201
-        visit = fact(
-            "VisitMade",
-            "2024-06-13",
-            visitors=["person-vladimir-putin"],
-            host="org-jinr",
-            place="Dubna",
-            purpose="A visit before the vote",
-        )
+        visit = fact("VisitMade", "2024-06-13", visitors=["person-vladimir-putin"], host="org-jinr", place="Dubna", purpose="A visit before the vote")
         response = client.post(f"{first}/streams/org-jinr/events", json={"events": [visit]}, headers=auth)
         assert response.status_code == 201, response.text
         event_id = response.json()["ids"][0]
@@ -135,9 +116,7 @@ def test_the_workers_of_one_server_share_the_archive_the_index_and_the_metrics(t
     counters.mkdir()
     # With polling every 30 s, what one worker appends reaches searches through the index both share
     # (test_live checks that a worker also hears of another process's appends by watching the database).
-    with accord_serve(
-        url, data, poll_seconds=30, options=["--workers", "2"], environment={"PROMETHEUS_MULTIPROC_DIR": str(counters)}
-    ) as base:
+    with accord_serve(url, data, poll_seconds=30, options=["--workers", "2"], environment={"PROMETHEUS_MULTIPROC_DIR": str(counters)}) as base:
         auth = {"Authorization": f"Bearer {tokens['archivist']}"}
         # A new connection per request: the kernel deals them out between the two workers.
         assert httpx.post(f"{base}/streams/org-jinr/events", json={"events": [entity()]}, headers=auth).status_code == 201

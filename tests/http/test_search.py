@@ -19,11 +19,7 @@ def test_a_phrase_finds_the_statement_with_its_provenance_and_facets(seeded: Ser
     assert set(body["facets"]) == {"speaker", "publisher", "year", "type"}
     hit = body["hits"][0]
     assert set(hit) >= {"event_id", "position", "stream", "type", "speaker", "occurred", "quote", "highlight", "sources", "score"}
-    assert (hit["speaker"], hit["stream"], hit["quote"]) == (
-        "Boris Grinev",
-        "person-boris-grinev",
-        "feeds the Russian war machine",
-    )
+    assert (hit["speaker"], hit["stream"], hit["quote"]) == ("Boris Grinev", "person-boris-grinev", "feeds the Russian war machine")
     assert '<mark class="match term0">feeds</mark>' in hit["highlight"]
     event = seeded.client.get(f"/events/{hit['event_id']}").json()
     assert (event["position"], event["data"]["quote"], event["sources"]) == (hit["position"], hit["quote"], hit["sources"])
@@ -47,17 +43,12 @@ def test_a_misspelling_is_matched_and_a_suggestion_offered(seeded: Server) -> No
     assert body["suggestion"] == "Dubna" and body["fuzzy"] and body["total"] > 0
 
 
-@pytest.mark.parametrize(
-    ("params", "parameter"),
-    [
-        ({"q": "AND"}, "query.q"),
-        ({"q": "x" * 10_000}, "query.q"),
-        ({"q": "spies", "from": "yesterday"}, "query.from"),
-    ],
-)
-def test_an_unreadable_query_is_a_400_problem_naming_the_parameter(
-    seeded: Server, params: dict[str, Any], parameter: str
-) -> None:
+@pytest.mark.parametrize(("params", "parameter"), [
+    ({"q": "AND"}, "query.q"),
+    ({"q": "x" * 10_000}, "query.q"),
+    ({"q": "spies", "from": "yesterday"}, "query.from"),
+])
+def test_an_unreadable_query_is_a_400_problem_naming_the_parameter(seeded: Server, params: dict[str, Any], parameter: str) -> None:
     response = seeded.client.get("/search", params=params)
     assert response.status_code == 400 and response.headers["content-type"] == PROBLEM
     assert response.json()["errors"][0]["field"] == parameter
@@ -75,10 +66,8 @@ def test_out_of_range_parameters_are_422(seeded: Server, params: dict[str, Any])
 
 
 def test_an_appended_statement_is_found_within_a_second(server: Server) -> None:
-    response = server.append(
-        "person-boris-grinev",
-        statement("a brand new statement about neutrinos", speaker="anonymous", speaker_description="a physicist"),
-    )
+    response = server.append("person-boris-grinev", statement("a brand new statement about neutrinos", speaker="anonymous",
+                                                             speaker_description="a physicist"))
     assert response.status_code == 201
     found, seconds = eventually(lambda: server.client.get("/search", params={"q": "neutrinos"}).json()["total"] == 1, 1.0)
     assert found, f"not found after {seconds:.2f} s"

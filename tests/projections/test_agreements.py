@@ -108,9 +108,7 @@ def test_a_passed_vote_not_to_renew_lets_the_agreement_run_out_as_not_renewed(ar
 
 def test_a_renewing_vote_forgets_an_earlier_refusal(archive: Archive) -> None:
     archive.append(
-        AGREEMENT,
-        signed("2020-01-15", expires="2024-11-30"),
-        vote("2024-03-20", "passed"),
+        AGREEMENT, signed("2020-01-15", expires="2024-11-30"), vote("2024-03-20", "passed"),
         vote("2024-06-20", "passed", "renew"),
     )
     state = archive.agreement(AGREEMENT, "2024-12-01")
@@ -128,13 +126,8 @@ def test_an_agreement_known_only_from_a_vote_counts_as_in_force(archive: Archive
 
 def test_a_scheduled_vote_is_next_until_a_vote_is_held(archive: Archive) -> None:
     scheduled = fact(
-        "VoteScheduled",
-        "2024-04-02",
-        body="body-cern-council",
-        motion="Extend the agreement?",
-        scheduled="2024-06-20",
-        agreement=AGREEMENT,
-        effect="not_renew",
+        "VoteScheduled", "2024-04-02", body="body-cern-council", motion="Extend the agreement?",
+        scheduled="2024-06-20", agreement=AGREEMENT, effect="not_renew",
     )
     archive.append(AGREEMENT, signed(), scheduled)
     upcoming = archive.agreement(AGREEMENT, "2024-05-01")

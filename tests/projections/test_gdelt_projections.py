@@ -181,9 +181,7 @@ def test_every_converted_actor_is_in_the_directory_in_name_order(
         data = registrations[entity.id]["data"]
         assert (entity.name, entity.kind, entity.aliases) == (data["name"], data["kind"], data["aliases"])
 
-    kinds = {
-        kind: list_entities(connection, AFTER_ALL, kind=kind).total for kind in ("country", "person", "body", "organization")
-    }
+    kinds = {kind: list_entities(connection, AFTER_ALL, kind=kind).total for kind in ("country", "person", "body", "organization")}
     assert kinds == {"country": 61, "person": 12, "body": 6, "organization": 179}
     # A directory entry, not an event in the world: valid_at does not hide it.
     assert list_entities(connection, AsOf("2000-01-01")).total == 258
@@ -228,9 +226,7 @@ def test_rows_with_a_blank_visitor_or_party_are_rejected_and_never_become_facts(
     rows = {row["GLOBALEVENTID"]: row for row in read_rows()}
     rejected = {r.global_event_id: r.reason for r in conversion.rejected}
     visitor_side = {"042": "Actor1", "043": "Actor2"}
-    no_visitor = {
-        gid for gid, row in rows.items() if row["EventCode"] in VISIT_CODES and blank(row, visitor_side[row["EventCode"]])
-    }
+    no_visitor = {gid for gid, row in rows.items() if row["EventCode"] in VISIT_CODES and blank(row, visitor_side[row["EventCode"]])}
     no_party = {gid for gid, row in rows.items() if row["EventCode"] == "057" and (blank(row, "Actor1") or blank(row, "Actor2"))}
     assert (len(no_visitor), len(no_party)) == (185, 30)
     assert {gid: rejected.get(gid) for gid in no_visitor} == dict.fromkeys(no_visitor, NO_VISITOR)

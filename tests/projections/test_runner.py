@@ -242,10 +242,7 @@ def accord_rebuild(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "ACCORD_DATABASE_URL": url, "ACCORD_DATA_DIR": str(data_dir)}
     return subprocess.Popen(
         [sys.executable, "-m", "service", "rebuild", "projections"],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
 
 

@@ -62,17 +62,12 @@ def test_a_correction_and_a_retraction_today_leave_known_at_yesterday_unchanged(
     def snapshot(known_at: str | None) -> bytes:
         agreement = archive.agreement("agreement-cern-jinr", "2025-02-01", known_at)
         timeline = archive.timeline(subject="org-jinr", known_at=known_at)
-        return orjson.dumps(
-            [agreement.to_json() if agreement else None, timeline.facts and [f.to_json() for f in timeline.facts]]
-        )
+        return orjson.dumps([agreement.to_json() if agreement else None, timeline.facts and [f.to_json() for f in timeline.facts]])
 
     before = snapshot(YESTERDAY)
     signed = next(f for f in archive.timeline(subject="agreement-cern-jinr", types=["AgreementSigned"]).facts)
     visit = next(f for f in archive.timeline(subject="org-jinr", types=["VisitMade"]).facts)
-    archive.append(
-        "agreement-cern-jinr",
-        fact("FactCorrected", "2026-11-23", target=signed.event_id, fields={"expires": "2030"}, reason="test"),
-    )
+    archive.append("agreement-cern-jinr", fact("FactCorrected", "2026-11-23", target=signed.event_id, fields={"expires": "2030"}, reason="test"))
     archive.append("org-jinr", fact("FactRetracted", "2026-11-23", target=visit.event_id, reason="test"))
     assert snapshot(YESTERDAY) == before
     assert snapshot(None) != before

@@ -21,9 +21,7 @@ def test_facts_run_in_order_of_their_earliest_date_then_position(archive: Archiv
 
 
 def test_a_fact_is_on_the_timeline_of_each_entity_it_names(archive: Archive) -> None:
-    visit = fact(
-        "VisitMade", "2024-06-13", visitors=["person-vladimir-putin", "Dmitry Chernyshenko"], host="org-jinr", place="Dubna"
-    )
+    visit = fact("VisitMade", "2024-06-13", visitors=["person-vladimir-putin", "Dmitry Chernyshenko"], host="org-jinr", place="Dubna")
     archive.append("org-jinr", visit)
     for subject in ("org-jinr", "person-vladimir-putin"):
         [found] = archive.timeline(subject=subject).facts
@@ -32,11 +30,7 @@ def test_a_fact_is_on_the_timeline_of_each_entity_it_names(archive: Archive) -> 
 
 
 def test_filters_by_type_and_by_dates_that_overlap_the_range(archive: Archive) -> None:
-    archive.append(
-        "person-vladimir-putin",
-        statement("in 2023", occurred="2023-05-01"),
-        statement("2023 to 2024", occurred="2023-11/2024-02"),
-    )
+    archive.append("person-vladimir-putin", statement("in 2023", occurred="2023-05-01"), statement("2023 to 2024", occurred="2023-11/2024-02"))
     archive.append("org-jinr", fact("VisitMade", "2024-06-13", visitors=["person-vladimir-putin"], host="org-jinr"))
     in_2024 = archive.timeline(start="2024-01-01", end="2024-12-31")
     assert [f.data.get("quote", f.type) for f in in_2024.facts] == ["2023 to 2024", "VisitMade"]
@@ -53,12 +47,7 @@ def test_registrations_are_directory_entries_not_timeline_facts(archive: Archive
 def test_corrections_show_from_their_recorded_at_and_retractions_hide(archive: Archive) -> None:
     ids = archive.append("person-vladimir-putin", statement("original"), statement("kept"), recorded_at=PAST).ids
     before = utc_now()
-    archive.append(
-        "person-vladimir-putin",
-        fact(
-            "FactCorrected", "2026-11-23", target=ids[0], fields={"quote": "corrected", "occurred": "2024-06-14"}, reason="typo"
-        ),
-    )
+    archive.append("person-vladimir-putin", fact("FactCorrected", "2026-11-23", target=ids[0], fields={"quote": "corrected", "occurred": "2024-06-14"}, reason="typo"))
     archive.append("person-vladimir-putin", fact("FactRetracted", "2026-11-23", target=ids[1], reason="never said"))
     now = archive.timeline(subject="person-vladimir-putin").facts
     assert [(f.data["quote"], f.occurred, f.revision) for f in now] == [("corrected", "2024-06-14", 1)]
@@ -68,12 +57,8 @@ def test_corrections_show_from_their_recorded_at_and_retractions_hide(archive: A
 
 def test_a_correction_of_a_correction_builds_on_the_last_revision(archive: Archive) -> None:
     [target] = archive.append("person-vladimir-putin", statement("one")).ids
-    archive.append(
-        "person-vladimir-putin", fact("FactCorrected", "2026-11-23", target=target, fields={"quote": "two"}, reason="r")
-    )
-    archive.append(
-        "person-vladimir-putin", fact("FactCorrected", "2026-11-23", target=target, fields={"context": None}, reason="r")
-    )
+    archive.append("person-vladimir-putin", fact("FactCorrected", "2026-11-23", target=target, fields={"quote": "two"}, reason="r"))
+    archive.append("person-vladimir-putin", fact("FactCorrected", "2026-11-23", target=target, fields={"context": None}, reason="r"))
     [latest] = archive.timeline(subject="person-vladimir-putin").facts
     assert latest.revision == 2 and latest.data["quote"] == "two" and "context" not in latest.data
 
@@ -82,10 +67,7 @@ def test_entities_by_name_alias_and_kind_as_the_archive_knew_them(archive: Archi
     [jinr] = archive.append("org-jinr", registered(), recorded_at=PAST).ids
     archive.append("person-vladimir-putin", registered("Vladimir Putin", kind="person", aliases=["Владимир Путин"]))
     before = utc_now()
-    archive.append(
-        "org-jinr",
-        fact("FactCorrected", "2026-11-23", target=jinr, fields={"aliases": ["ОИЯИ", "JINR", "Dubna institute"]}, reason="alias"),
-    )
+    archive.append("org-jinr", fact("FactCorrected", "2026-11-23", target=jinr, fields={"aliases": ["ОИЯИ", "JINR", "Dubna institute"]}, reason="alias"))
     with archive.store.engine.connect() as connection:
         assert find_entities(connection, "оияи") == ["org-jinr"]
         assert find_entities(connection, "владимир путин") == ["person-vladimir-putin"]

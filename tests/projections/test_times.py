@@ -42,12 +42,7 @@ def test_moments_compare_as_text_in_one_fixed_width_form(given: str, canonical: 
 
 @pytest.mark.parametrize(
     ("valid_at", "known_at", "parameter"),
-    [
-        ("yesterday", None, "valid_at"),
-        ("2024-13-45", None, "valid_at"),
-        (None, "soon", "known_at"),
-        (None, "2026-02-30", "known_at"),
-    ],
+    [("yesterday", None, "valid_at"), ("2024-13-45", None, "valid_at"), (None, "soon", "known_at"), (None, "2026-02-30", "known_at")],
 )
 def test_unreadable_times_name_their_parameter(valid_at: str | None, known_at: str | None, parameter: str) -> None:
     with pytest.raises(BadTime) as caught:

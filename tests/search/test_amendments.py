@@ -12,16 +12,9 @@ def test_a_correction_replaces_the_indexed_words(searchable: Searchable) -> None
     searchable.append(GRINEV, entity("Boris Grinev", "person", []))
     said = searchable.append(GRINEV, statement("CERN is infiltrated by Russian spise", speaker=GRINEV, context=None))
     target = said.ids[0]
-    searchable.append(
-        GRINEV,
-        fact(
-            "FactCorrected",
-            "2024-06-06",
-            target=target,
-            fields={"quote": "CERN is infiltrated by Russian spies", "occurred": "2024-06-05"},
-            reason="A typo in the quote.",
-        ),
-    )
+    searchable.append(GRINEV, fact("FactCorrected", "2024-06-06", target=target,
+                                   fields={"quote": "CERN is infiltrated by Russian spies", "occurred": "2024-06-05"},
+                                   reason="A typo in the quote."))
     [hit] = searchable.hits('"Russian spies"')
     assert hit["event_id"] == target and hit["quote"] == "CERN is infiltrated by Russian spies"
     assert hit["occurred"] == "2024-06-05" and len(hit["corrections"]) == 1
@@ -31,16 +24,9 @@ def test_a_correction_replaces_the_indexed_words(searchable: Searchable) -> None
 
 def test_a_correction_of_the_sources_changes_the_publisher_filter(searchable: Searchable) -> None:
     said = searchable.append(GRINEV, statement("feeds the war machine", speaker="anonymous", speaker_description="a delegate"))
-    searchable.append(
-        GRINEV,
-        fact(
-            "FactCorrected",
-            "2024-06-06",
-            target=said.ids[0],
-            fields={"sources": [{"publisher": "The Times", "published": "2024-06-05"}]},
-            reason="The Times printed it first.",
-        ),
-    )
+    searchable.append(GRINEV, fact("FactCorrected", "2024-06-06", target=said.ids[0],
+                                   fields={"sources": [{"publisher": "The Times", "published": "2024-06-05"}]},
+                                   reason="The Times printed it first."))
     assert searchable.search("machine", publisher="The Times").total == 1
     assert searchable.search("machine", publisher="T-invariant").total == 0
 
@@ -70,16 +56,8 @@ def test_a_speaker_registered_or_renamed_later_is_found_by_the_new_names(searcha
     assert searchable.hits("machine")[0]["speaker"] == GRINEV  # not registered yet: the stream stands in
     registered = searchable.append(GRINEV, entity("Boris Grinev", "person", ["Борис Гринёв"]))
     assert searchable.hits("Гринёв machine")[0]["speaker"] == "Boris Grinev"
-    searchable.append(
-        GRINEV,
-        fact(
-            "FactCorrected",
-            "2026-01-01",
-            target=registered.ids[0],
-            fields={"aliases": ["Borys Hryniov"]},
-            reason="Ukrainian spelling.",
-        ),
-    )
+    searchable.append(GRINEV, fact("FactCorrected", "2026-01-01", target=registered.ids[0],
+                                   fields={"aliases": ["Borys Hryniov"]}, reason="Ukrainian spelling."))
     assert [h["event_id"] for h in searchable.hits("Hryniov machine")] == said.ids
     assert searchable.search("Гринёв machine").total == 0
     searchable.append(GRINEV, fact("FactRetracted", "2026-01-02", target=registered.ids[0], reason="Duplicate entity."))

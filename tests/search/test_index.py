@@ -85,13 +85,8 @@ def test_two_processes_rebuilding_one_data_directory_both_finish_and_agree(tmp_p
     store = open_archive(Settings(data_dir=data))
     import_requests(store, generate(1_500, seed=4))
     children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "service", "rebuild", "search"],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        subprocess.Popen([sys.executable, "-m", "service", "rebuild", "search"], env=env, cwd=REPO,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(2)
     ]
     for child in children:

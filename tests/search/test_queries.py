@@ -18,23 +18,15 @@ def archive(searchable: Searchable) -> Searchable:
     searchable.append(PUTIN, entity("Vladimir Putin", "person", ["Владимир Путин"]))
     searchable.append(
         GRINEV,
-        said(
-            "participation of Russian specialists feeds the Russian war machine",
-            GRINEV,
-            "2024-06-05",
-            sources=[source(publisher="The Times", title="Nuclear research body is backdoor for Russian spies")],
-        ),
+        said("participation of Russian specialists feeds the Russian war machine", GRINEV, "2024-06-05",
+             sources=[source(publisher="The Times", title="Nuclear research body is backdoor for Russian spies")]),
         said("CERN continues to be infiltrated by Russian spies", GRINEV, "2024-06-05"),
         said("Fellow physicists voted against the agreement with Dubna", GRINEV, "2024-03"),
     )
     searchable.append(
         PUTIN,
-        said(
-            "We don’t close anything, we don’t hide anything. We are open to cooperation",
-            PUTIN,
-            "2024-06-13",
-            sources=[source(publisher="TASS", published="2024-06-13")],
-        ),
+        said("We don’t close anything, we don’t hide anything. We are open to cooperation", PUTIN, "2024-06-13",
+             sources=[source(publisher="TASS", published="2024-06-13")]),
         said("Учёные Дубны открыты к сотрудничеству", PUTIN, "2023-11", language="ru"),
     )
     return searchable
@@ -150,9 +142,7 @@ def test_a_hostile_quote_is_escaped_in_its_highlight(searchable: Searchable) -> 
     assert hit["quote"] == hostile  # the JSON keeps the words as printed; escaping is for HTML
 
 
-@pytest.mark.parametrize(
-    "query", ['"unbalanced', "(spies OR", "spies)", "AND spies", "spies AND", "((()))", '"', "*", "~", "spies^", "NOT"]
-)
+@pytest.mark.parametrize("query", ['"unbalanced', "(spies OR", "spies)", "AND spies", "spies AND", "((()))", '"', "*", "~", "spies^", "NOT"])
 def test_unreadable_queries_give_a_clear_error_or_a_best_effort_result(archive: Searchable, query: str) -> None:
     try:
         results = archive.search(query)

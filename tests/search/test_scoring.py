@@ -36,23 +36,13 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
 def queries(index: SearchIndex) -> list[str]:
     rng = random.Random(5)
     quotes = [fields["record"] for fields in index.searcher().documents() if "record" in fields]
-    words = [
-        w
-        for text in rng.sample(quotes, 60)
-        for w in re.findall(r"\w+", text)
-        if len(w) > 2 and not w.isdigit() and w.lower() not in STOP_WORDS
-    ]
+    words = [w for text in rng.sample(quotes, 60) for w in re.findall(r"\w+", text)
+             if len(w) > 2 and not w.isdigit() and w.lower() not in STOP_WORDS]
     picked = []
     for _ in range(40):
         start = rng.randrange(len(words) - 3)
-        picked += [
-            words[start],
-            f"{words[start]} {words[start + 2]}",
-            f'"{words[start]} {words[start + 1]}"',
-            f'"{" ".join(words[start : start + 3])}"',
-            f"{words[start][:3]}*",
-            f"{words[start]} OR {words[start + 1]}",
-        ]
+        picked += [words[start], f"{words[start]} {words[start + 2]}", f'"{words[start]} {words[start + 1]}"',
+                   f'"{" ".join(words[start:start + 3])}"', f"{words[start][:3]}*", f"{words[start]} OR {words[start + 1]}"]
     return picked
 
 

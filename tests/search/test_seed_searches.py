@@ -57,9 +57,7 @@ SEARCHES: list[tuple[str, dict[str, Any], str]] = [
 
 
 @pytest.mark.parametrize(("query", "filters", "event"), SEARCHES, ids=[q for q, _, _ in SEARCHES])
-def test_the_statement_the_document_prints_comes_first(
-    seeded: Searchable, query: str, filters: dict[str, Any], event: str
-) -> None:
+def test_the_statement_the_document_prints_comes_first(seeded: Searchable, query: str, filters: dict[str, Any], event: str) -> None:
     options = {("start" if k == "from" else "end" if k == "to" else k): v for k, v in filters.items()}
     hits = seeded.hits(query, **options)
     assert hits, f"nothing found for {query!r}"
@@ -68,10 +66,7 @@ def test_the_statement_the_document_prints_comes_first(
     stored = seeded.store.get(first["event_id"])
     assert stored is not None
     assert (stored.position, stored.stream, stored.type, stored.occurred) == (
-        first["position"],
-        first["stream"],
-        first["type"],
-        first["occurred"],
+        first["position"], first["stream"], first["type"], first["occurred"]
     )
     assert stored.data["quote"] == first["quote"]
     assert stored.sources == first["sources"] and first["sources"][0]["publisher"]

@@ -174,10 +174,7 @@ def test_an_import_killed_midway_leaves_whole_batches_and_resumes(store_url: str
     env = {**os.environ, "ACCORD_DATABASE_URL": store_url, "ACCORD_DATA_DIR": str(tmp_path)}
     child = subprocess.Popen(
         [sys.executable, "-m", "service", "import", str(source), "--batch", str(batch)],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     store = open_store(store_url)
     try:

@@ -110,16 +110,8 @@ def test_there_are_enough_events_and_entities_come_first(events: list[tuple[str,
     last_entity = max(i for i, t in enumerate(types) if t == "EntityRegistered")
     first_fact = min(i for i, t in enumerate(types) if t != "EntityRegistered")
     assert last_entity < first_fact, "every EntityRegistered comes before the first fact"
-    for wanted in (
-        "AgreementSigned",
-        "AgreementRenewed",
-        "AgreementExpired",
-        "VoteScheduled",
-        "VoteHeld",
-        "VisitMade",
-        "StatementMade",
-        "StatusChanged",
-    ):
+    for wanted in ("AgreementSigned", "AgreementRenewed", "AgreementExpired", "VoteScheduled", "VoteHeld",
+                   "VisitMade", "StatementMade", "StatusChanged"):
         assert wanted in types, f"the corpus has no {wanted}"
 
 

@@ -26,10 +26,8 @@ def sign_in(app: Server, role: str = "archivist") -> str:
     """Sign in through the form with a token of `role`; the session's CSRF token for later forms."""
     form = page(app, "/archivist")
     response = app.client.post(
-        "/archivist/sign-in",
-        data={"csrf": csrf_of(form.text), "token": app.tokens[role], "next": "/archivist"},
-        headers=BROWSER,
-        follow_redirects=False,
+        "/archivist/sign-in", data={"csrf": csrf_of(form.text), "token": app.tokens[role], "next": "/archivist"},
+        headers=BROWSER, follow_redirects=False,
     )
     assert response.status_code == 303, response.text
     return csrf_of(page(app, "/archivist").text)

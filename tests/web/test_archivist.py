@@ -8,20 +8,11 @@ from typing import Any
 from tests.http.conftest import Server
 from tests.web.conftest import BROWSER, csrf_of, page, sign_in
 
-XSS_QUOTE = (
-    '<script>alert("quote")</script> <img src=x onerror=alert("img")> <a href="javascript:alert(1)">click</a> javascript:alert(2)'
-)
+XSS_QUOTE = '<script>alert("quote")</script> <img src=x onerror=alert("img")> <a href="javascript:alert(1)">click</a> javascript:alert(2)'
 STATEMENT_FORM = {
-    "type": "StatementMade",
-    "stream": "",
-    "occurred": "2024-06-13",
-    "speaker": "person-boris-grinev",
-    "quote": "We will keep working with Dubna.",
-    "language": "en",
-    "context": "An interview after the vote",
-    "source.publisher": "T-invariant",
-    "source.title": "An interview",
-    "source.published": "2024-06-20",
+    "type": "StatementMade", "stream": "", "occurred": "2024-06-13", "speaker": "person-boris-grinev",
+    "quote": "We will keep working with Dubna.", "language": "en", "context": "An interview after the vote",
+    "source.publisher": "T-invariant", "source.title": "An interview", "source.published": "2024-06-20",
 }
 
 
@@ -66,15 +57,8 @@ def test_appending_without_the_session_csrf_token_is_refused_and_writes_nothing(
 
 def test_validation_messages_sit_by_their_fields_and_keep_what_was_typed(server: Server) -> None:
     csrf = sign_in(server)
-    typed = {
-        **STATEMENT_FORM,
-        "csrf": csrf,
-        "quote": "",
-        "source.url": "javascript:alert(1)",
-        "tally.yes": "x",
-        "occurred": "June 2024",
-        "speaker": "Boris Grinev",
-    }
+    typed = {**STATEMENT_FORM, "csrf": csrf, "quote": "", "source.url": "javascript:alert(1)", "tally.yes": "x",
+             "occurred": "June 2024", "speaker": "Boris Grinev"}
     response = post(server, "/archivist/facts", typed)
     assert response.status_code == 422
     errors = response.context["errors"]  # type: ignore[attr-defined]
@@ -95,12 +79,8 @@ def test_an_appended_fact_has_a_page_and_is_recorded_by_the_token_name(server: S
     event_id = re.fullmatch(r"/events/([0-9a-f-]{36})\?appended=1", location)[1]  # type: ignore[index]
     event = server.client.get(f"/events/{event_id}").json()
     assert event["recorded_by"] == "archivist-alice" and event["stream"] == "person-boris-grinev"
-    assert event["data"] == {
-        "speaker": "person-boris-grinev",
-        "quote": "We will keep working with Dubna.",
-        "language": "en",
-        "context": "An interview after the vote",
-    }
+    assert event["data"] == {"speaker": "person-boris-grinev", "quote": "We will keep working with Dubna.", "language": "en",
+                             "context": "An interview after the vote"}
     assert "The fact was appended" in page(server, location).text
 
 
@@ -127,26 +107,17 @@ def test_a_correction_from_the_facts_page_shows_what_changed_and_why(server: Ser
     assert missing_reason.status_code == 422 and missing_reason.context["errors"]["why"] == "required"  # type: ignore[attr-defined]
     assert post(server, f"/events/{event_id}/correct", {**values, "why": "It was an interview"}).status_code == 303
     shown = page(server, f"/events/{event_id}").text
-    assert "Why: It was an interview" in shown and '<th scope="row">medium</th><td>(none)</td><td>interview</td>' in shown
+    assert "Why: It was an interview" in shown and "<th scope=\"row\">medium</th><td>(none)</td><td>interview</td>" in shown
     retract = post(server, f"/events/{event_id}/correct", {**values, "action": "retract", "why": "Misattributed"})
     assert retract.status_code == 303 and "Retracted." in page(server, f"/events/{event_id}").text
 
 
 def test_script_and_javascript_links_in_a_quote_show_as_text(server: Server) -> None:
-    source = {
-        "publisher": "<b>Evil</b> Press",
-        "title": '<img src=x onerror=alert("title")>',
-        "url": "https://example.org/?q=<script>",
-    }
-    appended = server.append(
-        "person-boris-grinev",
-        {
-            "type": "StatementMade",
-            "occurred": "2024-06",
-            "sources": [source],
-            "data": {"speaker": "anonymous", "speaker_description": "<script>alert('who')</script>", "quote": XSS_QUOTE},
-        },
-    )
+    source = {"publisher": "<b>Evil</b> Press", "title": '<img src=x onerror=alert("title")>', "url": "https://example.org/?q=<script>"}
+    appended = server.append("person-boris-grinev", {
+        "type": "StatementMade", "occurred": "2024-06", "sources": [source],
+        "data": {"speaker": "anonymous", "speaker_description": "<script>alert('who')</script>", "quote": XSS_QUOTE},
+    })
     assert appended.status_code == 201, appended.text
     event_id = appended.json()["ids"][0]
     server.settled()
@@ -155,9 +126,7 @@ def test_script_and_javascript_links_in_a_quote_show_as_text(server: Server) -> 
         assert not re.search(r"<(script|img|b)\b", html, re.IGNORECASE), path
         assert not re.search(r"<a\s[^>]*href=\"\s*javascript", html, re.IGNORECASE), path
     html = page(server, f"/events/{event_id}").text
-    assert (
-        "&lt;script&gt;alert(&#34;quote&#34;)&lt;/script&gt;" in html and "&lt;img src=x onerror=alert(&#34;img&#34;)&gt;" in html
-    )
+    assert "&lt;script&gt;alert(&#34;quote&#34;)&lt;/script&gt;" in html and "&lt;img src=x onerror=alert(&#34;img&#34;)&gt;" in html
     assert "https://example.org/?q=&lt;script&gt;" in html and 'href="https://example.org' not in html  # shown, not linked
     highlighted = page(server, "/search", q="onerror").text
     assert "&lt;img src=x <mark" in highlighted or "onerror</mark>" in highlighted

@@ -13,16 +13,7 @@ from tests.web.conftest import BROWSER, page
 
 JINR_SIGNED = "/agreements/agreement-cern-jinr"
 ENTITY_JINR = "22a2410c-7ff4-4620-848f-f2307eade4b1"
-PAGES = [
-    "/",
-    "/search?q=JINR",
-    f"/events/{ENTITY_JINR}",
-    "/agreements",
-    JINR_SIGNED,
-    "/entities",
-    "/entities/org-jinr",
-    "/timeline",
-]
+PAGES = ["/", "/search?q=JINR", f"/events/{ENTITY_JINR}", "/agreements", JINR_SIGNED, "/entities", "/entities/org-jinr", "/timeline"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -46,9 +37,7 @@ def test_each_page_is_fed_by_the_json_endpoints_query(seeded: Server) -> None:
     assert html.context["state"].to_json() == state  # type: ignore[attr-defined]
     found = seeded.client.get("/search", params={"q": "Dubna"}).json()
     shown = page(seeded, "/search", q="Dubna").context  # type: ignore[attr-defined]
-    assert shown["results"].total == found["total"] and [h["event_id"] for h in shown["hits"]] == [
-        h["event_id"] for h in found["hits"]
-    ]
+    assert shown["results"].total == found["total"] and [h["event_id"] for h in shown["hits"]] == [h["event_id"] for h in found["hits"]]
 
 
 def test_pages_carry_security_headers_and_no_inline_script_or_style(seeded: Server) -> None:
