@@ -67,23 +67,7 @@ def chained_row(
     digest = event_hash(
         canonical_event(position, id_, stream, version, type_, occurred, recorded, by, data, sources, metadata, prev_hash)
     )
-    return (
-        position,
-        id_,
-        stream,
-        version,
-        type_,
-        occurred,
-        lower,
-        upper,
-        recorded,
-        by,
-        data,
-        sources,
-        metadata,
-        prev_hash,
-        digest,
-    )
+    return (position, id_, stream, version, type_, occurred, lower, upper, recorded, by, data, sources, metadata, prev_hash, digest)
 
 
 @dataclass
@@ -123,16 +107,6 @@ class ChainWalker:
 
 
 _HASHED = (
-    "position",
-    "id",
-    "stream",
-    "version",
-    "type",
-    "occurred",
-    "recorded_at",
-    "recorded_by",
-    "data",
-    "sources",
-    "metadata",
-    "prev_hash",
+    "position", "id", "stream", "version", "type", "occurred", "recorded_at",
+    "recorded_by", "data", "sources", "metadata", "prev_hash",
 )

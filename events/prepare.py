@@ -118,9 +118,7 @@ def _event_problems(raw: Any, where: str = "") -> list[FieldProblem]:
     kind = raw.get("type")
     validator = _BY_TYPE.get(kind) if isinstance(kind, str) else None
     if validator is None:
-        reason = (
-            f"unknown event type {kind!r}; known: {', '.join(CATALOGUE)}" if kind else "an event needs a type from the catalogue"
-        )
+        reason = f"unknown event type {kind!r}; known: {', '.join(CATALOGUE)}" if kind else "an event needs a type from the catalogue"
         return [FieldProblem(f"{where}.type".lstrip("."), reason)]
     try:
         validator.validate_python(raw)
@@ -162,7 +160,9 @@ def _prepared(event: Mapping[str, Any], stream: str, derive_id: bool) -> Prepare
     return PreparedEvent(event_id, event["type"], occurred.text, occurred.lower, occurred.upper, data, sources, metadata)
 
 
-def prepare_request(stream: object, expected_version: object, events: object, *, derive_ids: bool = False) -> PreparedRequest:
+def prepare_request(
+    stream: object, expected_version: object, events: object, *, derive_ids: bool = False
+) -> PreparedRequest:
     """Validate a whole append request and report every problem in it at once.
 
     Without a client id an event gets a random one, or with `derive_ids` one
@@ -238,9 +238,7 @@ def prepare_envelope(raw: Mapping[str, Any]) -> PreparedRequest:
         problems.append(FieldProblem("recorded_by", "an envelope needs a non-empty recorded_by"))
     recorded_at = raw.get("recorded_at")
     if not isinstance(recorded_at, str) or not _is_utc_moment(recorded_at):
-        problems.append(
-            FieldProblem("recorded_at", "an envelope needs recorded_at as RFC 3339 UTC, e.g. 2026-11-23T09:30:00.000000Z")
-        )
+        problems.append(FieldProblem("recorded_at", "an envelope needs recorded_at as RFC 3339 UTC, e.g. 2026-11-23T09:30:00.000000Z"))
     stream = raw.get("stream")
     try:
         _STREAM.validate_python(stream)

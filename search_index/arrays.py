@@ -100,10 +100,7 @@ class DocArrays:
             offset += part.starts[-1]
         starts.append(np.array([offset], dtype=np.int64))
         return cls(
-            *(
-                np.concatenate([getattr(p, name) for p in parts])
-                for name in ("position", "own", "lower", "upper", "year", "speaker", "type")
-            ),
+            *(np.concatenate([getattr(p, name) for p in parts]) for name in ("position", "own", "lower", "upper", "year", "speaker", "type")),
             np.concatenate(starts),
             np.concatenate([p.publishers for p in parts]),
         )

@@ -94,14 +94,8 @@ class SearchIndex:
         """
         with self._locked():
             if bulk and BULK_PROCS > 1:
-                writer: SegmentWriter = MpWriter(
-                    self._index(),
-                    procs=BULK_PROCS,
-                    batchsize=500,
-                    multisegment=True,
-                    _lk=False,
-                    subargs={"limitmb": BULK_MB // BULK_PROCS},
-                )
+                writer: SegmentWriter = MpWriter(self._index(), procs=BULK_PROCS, batchsize=500, multisegment=True,
+                                                 _lk=False, subargs={"limitmb": BULK_MB // BULK_PROCS})
             else:
                 writer = SegmentWriter(self._index(), _lk=False, limitmb=BULK_MB if bulk else 128)
             try:

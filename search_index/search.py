@@ -367,14 +367,8 @@ def _printed(searcher: Searcher, term: str) -> str:
     for docnum in searcher.docs_for_query(wq.Or([wq.Term(field, term) for field in FIELD_BOOSTS])):
         record = _record(searcher, docnum)
         data = record["data"]
-        texts = [
-            data.get("quote"),
-            data.get("original_text"),
-            *(s.get("quote") for s in record["sources"]),
-            data.get("context"),
-            *(s.get("title") for s in record["sources"]),
-            data.get("speaker_description"),
-        ]
+        texts = [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in record["sources"]), data.get("context"),
+                 *(s.get("title") for s in record["sources"]), data.get("speaker_description")]
         for text in filter(None, texts):
             for token in _analyzer(text, chars=True, removestops=False):
                 if token.text == term:
