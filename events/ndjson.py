@@ -28,7 +28,7 @@ import orjson
 from events.amendments import AMENDMENT_TYPES, AmendmentCheck
 from events.chain import chained_row
 from events.collector import no_cycle_collection
-from events.envelope import ExpectedVersion, Head
+from events.envelope import GENESIS_HASH, ExpectedVersion, Head
 from events.errors import EventStoreError, InvalidEvent, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest, canonical, prepare_envelope, prepare_request_json, prepare_request_text
 from events.store.base import EventStore
@@ -82,7 +82,7 @@ class ImportPlan:
     bad_lines: int = 0
     line_numbers: array[int] = field(default_factory=lambda: array("L"))  # of each kept request
     targets: set[str] = field(default_factory=set)  # ids that kept corrections and retractions amend
-    head: Head = field(default_factory=lambda: Head(0, ""))  # the log's head when planning began
+    head: Head = field(default_factory=lambda: Head(0, GENESIS_HASH))  # the log's head when planning began
     versions: dict[str, int | None] = field(default_factory=dict)  # the streams' versions as planning found them
 
     def keep(self, requests: bytes) -> None:
@@ -216,8 +216,9 @@ class _Simulation:
         unknown = list({stream for _, stream, _, _ in lines if stream not in self.versions})
         if unknown:
             known = self.store.stream_versions(unknown)
-            self.found.update({s: known.get(s) for s in unknown})
-            self.versions.update({s: known.get(s) for s in unknown})
+            found = {s: known.get(s) for s in unknown}
+            self.found.update(found)
+            self.versions.update(found)
         fresh = []
         seen, versions = self.seen, self.versions
         for index, line in enumerate(lines):
