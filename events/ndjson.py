@@ -17,10 +17,10 @@ import multiprocessing
 import os
 import tempfile
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import IO, Any, NamedTuple
 
 import orjson
@@ -81,18 +81,38 @@ class ImportPlan:
     errors: list[LineError] = field(default_factory=list)
     bad_lines: int = 0
     line_numbers: array[int] = field(default_factory=lambda: array("L"))  # of each kept request
+    # Where each kept request's JSON lies within its chunk, so that one can be read without the rest.
+    starts: array[int] = field(default_factory=lambda: array("L"))
+    ends: array[int] = field(default_factory=lambda: array("L"))
+    chunk_firsts: array[int] = field(default_factory=lambda: array("L"))  # index of each chunk's first kept request
+    spooled_at: list[int] = field(default_factory=list)  # where each spooled chunk starts in the spool
+    amending: array[int] = field(default_factory=lambda: array("L"))  # kept requests holding a correction or retraction
     targets: set[str] = field(default_factory=set)  # ids that kept corrections and retractions amend
     head: Head = field(default_factory=lambda: Head(0, GENESIS_HASH))  # the log's head when planning began
     versions: dict[str, int | None] = field(default_factory=dict)  # the streams' versions as planning found them
 
-    def keep(self, requests: bytes) -> None:
-        """Keep checked requests, serialised, for writing: in memory while they fit the budget, then on disk."""
+    def keep(self, requests: bytes, starts: array[int], ends: array[int]) -> None:
+        """Keep checked requests, serialised as a JSON array whose items lie at `starts`/`ends`,
+        for writing: in memory while they fit the budget, then on disk."""
+        self.chunk_firsts.append(len(self.starts))
+        self.starts.extend(starts)
+        self.ends.extend(ends)
         if self.held_bytes + len(requests) <= HELD_BYTES and self.spool.tell() == 0:
             self.held.append(requests)
             self.held_bytes += len(requests)
         else:
+            self.spooled_at.append(self.spool.tell())
             self.spool.write(requests)
             self.spool.write(b"\n")
+
+    def request(self, index: int) -> list[Any]:
+        """The kept request at `index` (in input order) as the JSON array it was kept as."""
+        chunk = bisect_right(self.chunk_firsts, index) - 1
+        start, end = self.starts[index], self.ends[index]
+        if chunk < len(self.held):
+            return orjson.loads(self.held[chunk][start:end])  # type: ignore[no-any-return]
+        self.spool.seek(self.spooled_at[chunk - len(self.held)] + start)
+        return orjson.loads(self.spool.read(end - start))  # type: ignore[no-any-return]
 
     def chunks(self, *, release: bool = True) -> Iterator[list[Any]]:
         """The kept requests in input order, as the JSON arrays they were kept as (a PreparedRequest's
@@ -156,9 +176,15 @@ class _ParsedChunk(NamedTuple):
     """
 
     lines: list[Checked]  # the valid lines
-    requests: bytes  # their prepared requests, in the same order
+    requests: bytes  # their prepared requests, in the same order, as one JSON array
+    starts: array[int]  # where each request's JSON starts in `requests`
+    ends: array[int]  # and where it ends
+    amending: list[int]  # the indexes of the requests that hold a correction or retraction
     errors: list[LineError]
     targets: list[str]  # the ids their corrections and retractions amend
+
+
+DIGEST_BYTES = 32
 
 
 def _digest(content: tuple[str, ...]) -> bytes:
@@ -170,6 +196,11 @@ def _digest(content: tuple[str, ...]) -> bytes:
     return hashlib.sha256("\x1f".join(content).encode()).digest()
 
 
+def _line_of(digest: bytes) -> int:
+    """The input line an id was first met on, which a digest from the input carries after the hash."""
+    return int.from_bytes(digest[DIGEST_BYTES:], "little")
+
+
 def _parse_block(block: tuple[int, bytes]) -> _ParsedChunk:
     """Parse and validate a block of whole lines, given with the number of its first line.
 
@@ -178,7 +209,8 @@ def _parse_block(block: tuple[int, bytes]) -> _ParsedChunk:
     """
     first, lines = block
     checked: list[Checked] = []
-    requests: list[tuple[str, ExpectedVersion, list[tuple[Any, ...]]]] = []
+    requests: list[bytes] = []
+    amending: list[int] = []
     errors: list[LineError] = []
     targets: list[str] = []
     for number, raw in enumerate(io.BytesIO(lines), start=first):  # split as iterating the file would
@@ -190,11 +222,27 @@ def _parse_block(block: tuple[int, bytes]) -> _ParsedChunk:
             errors.append(LineError(number, str(exc)))
             continue
         stream, expected, events = request
-        checked.append((number, stream, expected, [(e.id, _digest(e.content(stream))) for e in events]))
+        line = number.to_bytes(8, "little")
+        checked.append((number, stream, expected, [(e.id, _digest(e.content(stream)) + line) for e in events]))
         # Slicing turns the named tuples into plain ones, which orjson writes as arrays.
-        requests.append((stream, expected, [e[:] for e in events]))
-        targets.extend(orjson.loads(e.data)["target"] for e in events if e.type in AMENDMENT_TYPES)
-    return _ParsedChunk(checked, orjson.dumps(requests), errors, targets)
+        requests.append(orjson.dumps((stream, expected, [e[:] for e in events])))
+        amended = [orjson.loads(e.data)["target"] for e in events if e.type in AMENDMENT_TYPES]
+        if amended:
+            amending.append(len(checked) - 1)
+            targets.extend(amended)
+    return _ParsedChunk(checked, *_json_array(requests), amending, errors, targets)
+
+
+def _json_array(items: list[bytes]) -> tuple[bytes, array[int], array[int]]:
+    """Serialised items as one JSON array, with where each of them starts and ends in it."""
+    starts, ends = array("L"), array("L")
+    offset = 1
+    for item in items:
+        starts.append(offset)
+        offset += len(item)
+        ends.append(offset)
+        offset += 1
+    return b"[" + b",".join(items) + b"]", starts, ends
 
 
 class _Simulation:
@@ -204,7 +252,7 @@ class _Simulation:
         self.store = store
         self.versions: dict[str, int | None] = {}
         self.found: dict[str, int | None] = {}  # the versions as first read from the log
-        self.seen: dict[str, bytes] = {}  # id -> digest of its content, for ids new in this input
+        self.seen: dict[str, bytes] = {}  # id -> digest of its content and its line, for ids new in this input
 
     def check(self, lines: list[Checked], plan: ImportPlan) -> list[int]:
         """Check a chunk's valid lines in order against the log; return the indexes of those that will write."""
@@ -245,7 +293,7 @@ class _Simulation:
                 raise InvalidEvent.single(
                     "events", "mixes ids that are already stored with new ones; a retry must repeat its batch"
                 )
-            if original != digest:
+            if original[:DIGEST_BYTES] != digest[:DIGEST_BYTES]:
                 raise InvalidEvent.single("id", f"{event_id} is already stored with other content")
 
 
@@ -308,7 +356,11 @@ def plan_import(
             plan.events += sum(len(line[3]) for line in chunk.lines)
             fresh = simulation.check(chunk.lines, plan)
             if fresh and not plan.bad_lines:
-                plan.keep(_only(chunk.requests, fresh, len(chunk.lines)))
+                first = len(plan.starts)
+                plan.keep(*_only(chunk, fresh))
+                if chunk.amending:
+                    amending = set(chunk.amending)
+                    plan.amending.extend(first + k for k, i in enumerate(fresh) if i in amending)
                 plan.line_numbers.extend(chunk.lines[i][0] for i in fresh)
                 plan.targets.update(chunk.targets)
                 plan.new_requests += len(fresh)
@@ -317,40 +369,39 @@ def plan_import(
                 progress(counter[1])
     plan.lines = counter[0]
     if plan.targets and not plan.bad_lines:
-        _check_amendments(plan, store)
+        _check_amendments(plan, store, simulation.seen)
     if plan.bad_lines:
         plan.spool.close()
         raise ImportRejected(plan.errors, plan.bad_lines)
     return plan
 
 
-def _check_amendments(plan: ImportPlan, store: EventStore) -> None:
+def _check_amendments(plan: ImportPlan, store: EventStore, seen: dict[str, bytes]) -> None:
     """Check every kept correction and retraction against its target, in input order, before a byte is written.
 
-    A second read of the kept requests, made only when the input amends something:
-    a target may be in the log or on any earlier line. Only the requests that hold
-    a target or an amendment are looked at closely.
+    A target may be in the log or on any earlier line. Only the kept requests that
+    hold a correction or a retraction, or a fact one of them targets, are read again,
+    each from where it lies in its chunk.
     """
     check = AmendmentCheck(plan.targets, store.amendable)
-    targets = plan.targets
-    numbers = iter(plan.line_numbers)
-    for chunk in plan.chunks(release=False):
-        for (stream, expected, events), number in zip(chunk, islice(numbers, len(chunk)), strict=True):
-            for event in events:
-                if event[1] in AMENDMENT_TYPES or event[0] in targets:
-                    try:
-                        check.check(_prepared_request(stream, expected, events))
-                    except InvalidEvent as exc:
-                        plan.reject(LineError(number, str(exc)))
-                    break
+    needed = set(plan.amending)
+    for target in plan.targets:
+        digest = seen.get(target)
+        if digest is not None:  # met in this input: on the kept request of the line it came on
+            needed.add(bisect_left(plan.line_numbers, _line_of(digest)))
+    for index in sorted(needed):
+        stream, expected, events = plan.request(index)
+        try:
+            check.check(_prepared_request(stream, expected, events))
+        except InvalidEvent as exc:
+            plan.reject(LineError(plan.line_numbers[index], str(exc)))
 
 
-def _only(requests: bytes, indexes: list[int], count: int) -> bytes:
-    """Of a chunk's `count` serialised requests, those at `indexes`: all of them unless some are already stored."""
-    if len(indexes) == count:
-        return requests
-    every = orjson.loads(requests)
-    return orjson.dumps([every[i] for i in indexes])
+def _only(chunk: _ParsedChunk, indexes: list[int]) -> tuple[bytes, array[int], array[int]]:
+    """Of a chunk's serialised requests, those at `indexes`: all of them unless some are already stored."""
+    if len(indexes) == len(chunk.lines):
+        return chunk.requests, chunk.starts, chunk.ends
+    return _json_array([chunk.requests[chunk.starts[i] : chunk.ends[i]] for i in indexes])
 
 
 def write_import(
