@@ -10,10 +10,17 @@ the commit is visible, the way the established Postgres event stores do it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not on Windows, where SQLite's busy handler is the only queue
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import Connection
@@ -63,24 +70,67 @@ _TURNS_GUARD = threading.Lock()
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A write transaction on a connection of its own: BEGIN IMMEDIATE on SQLite.
 
-    On SQLite the writers of one process first take turns on a lock of their
-    own per database file. SQLite's busy handler, the only queue it has, waits
-    by sleeping (1, 2, 5, ... 100 ms): eight threads appending at once spent
-    most of their time asleep in it while the file was free.
+    On SQLite the writers first take turns on locks of accord's own per
+    database file (see `_Turn`). SQLite's busy handler, the only queue it has,
+    waits by sleeping (1, 2, 5, ... 100 ms): eight threads appending at once
+    spent most of their time asleep in it while the file was free.
     """
     with _turn(engine), engine.connect().execution_options(**WRITE) as connection, connection.begin():
         yield connection
 
 
-@contextmanager
-def _turn(engine: Engine) -> Iterator[None]:
+class _Turn:
+    """The queue of one SQLite file's writers: a lock for the threads of this process, and for the
+    processes (the workers of one server, an import beside it) an exclusive `flock` on a file beside
+    the database, which the kernel hands to the next waiter as soon as it is let go."""
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0
+        memory = not database or database == ":memory:" or database.startswith("file::memory:")
+        self._path = None if memory or fcntl is None else f"{database}-writer"
+        self._fd: int | None = None
+        self._pid = 0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._threads:
+            self._depth += 1
+            try:
+                if self._depth == 1:
+                    with self._between_processes():
+                        yield
+                else:
+                    yield
+            finally:
+                self._depth -= 1
+
+    @contextmanager
+    def _between_processes(self) -> Iterator[None]:
+        if self._path is None:
+            yield
+            return
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own: locks follow open files
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._pid = os.getpid()
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_TURNS: dict[str, _Turn] = {}
+_TURNS_GUARD = threading.Lock()
+
+
+def _turn(engine: Engine) -> contextlib.AbstractContextManager[None]:
     if engine.dialect.name != "sqlite":
-        yield
-        return
+        return contextlib.nullcontext()
+    database = engine.url.database
     with _TURNS_GUARD:
-        turn = _TURNS.setdefault(str(engine.url.database), threading.RLock())
-    with turn:
-        yield
+        turn = _TURNS.setdefault(str(database), _Turn(database))
+    return turn()
 
 
 def lock_appends(connection: Connection, *, bulk: bool = False) -> None:
