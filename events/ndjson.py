@@ -248,8 +248,11 @@ def _json_array(items: list[bytes]) -> tuple[bytes, array[int], array[int]]:
 class _Simulation:
     """The log's versions and ids as they will be once the lines read so far are applied."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, empty: bool) -> None:
         self.store = store
+        # The log was empty when planning began: nothing in it to look up. Should another
+        # writer append meanwhile, writing notices and checks every line again.
+        self.empty = empty
         self.versions: dict[str, int | None] = {}
         self.found: dict[str, int | None] = {}  # the versions as first read from the log
         self.seen: dict[str, bytes] = {}  # id -> digest of its content and its line, for ids new in this input
@@ -258,15 +261,16 @@ class _Simulation:
         """Check a chunk's valid lines in order against the log; return the indexes of those that will write."""
         every = [i for _, _, _, events in lines for i, _ in events]
         ids = [i for i in every if i not in self.seen]
-        stored = {i: _digest(_content(env)) for i, env in self.store.find_ids(ids).items()} if ids else {}
+        found = self.store.find_ids(ids) if ids and not self.empty else {}
+        stored = {i: _digest(_content(env)) for i, env in found.items()}
         # Nearly always every id is new (not stored, not met before, not twice here), and only versions need checking.
         repeats = bool(stored) or len(ids) < len(every) or len(set(ids)) < len(ids)
         unknown = list({stream for _, stream, _, _ in lines if stream not in self.versions})
         if unknown:
-            known = self.store.stream_versions(unknown)
-            found = {s: known.get(s) for s in unknown}
-            self.found.update(found)
-            self.versions.update(found)
+            known = self.store.stream_versions(unknown) if not self.empty else {}
+            versions = {s: known.get(s) for s in unknown}
+            self.found.update(versions)
+            self.versions.update(versions)
         fresh = []
         seen, versions = self.seen, self.versions
         for index, line in enumerate(lines):
@@ -345,7 +349,7 @@ def plan_import(
     while this one checks them, in order, against the log.
     """
     plan = ImportPlan(head=store.head())
-    simulation = _Simulation(store)
+    simulation = _Simulation(store, empty=plan.head.position == 0)
     plan.versions = simulation.found
     counter = [0, 0]  # lines read, bytes read
     # The collector is paused before the workers fork, so that they run without it too.

@@ -26,6 +26,7 @@ from search_index import QueryError, SearchIndex, SearchRequest, SearchResults, 
 from service.archive import open_archive, open_runner, open_search_index
 from service.settings import Settings
 from service.tokens import ROLES, TokenError, create_token
+from service.workers import serve_workers
 
 app = typer.Typer(
     name="accord",
@@ -293,8 +294,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         return
     # Each worker process builds its own app from the same ACCORD_* environment; they share
     # the database and the data directory, and count their metrics in one place.
+    host, port = options.pop("host"), options.pop("port")
     with shared_metrics():
-        uvicorn.run("service.api:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        code = serve_workers("service.api:create_app", host=host, port=port, workers=workers, options=options)  # type: ignore[arg-type]
+    if code:
+        raise typer.Exit(code)
 
 
 Host = Annotated[str, typer.Option(help="Interface to listen on")]

@@ -10,6 +10,7 @@ from typing import Any
 from events.amendments import Amendable
 from events.chain import ChainReport
 from events.envelope import AppendResult, EventEnvelope, ExpectedVersion, Head
+from events.errors import EventStoreError
 from events.prepare import PreparedEvent, PreparedRequest
 
 
@@ -30,6 +31,12 @@ class EventStore(ABC):
     @abstractmethod
     def append_batch(self, requests: Sequence[PreparedRequest], *, recorded_by: str) -> list[AppendResult]:
         """Apply several append requests in order in one transaction, all or nothing."""
+
+    @abstractmethod
+    def append_each(self, requests: Sequence[tuple[PreparedRequest, str]]) -> list[AppendResult | EventStoreError]:
+        """Apply independent append requests, each with who records it, in order in one transaction:
+        each is all or nothing on its own. Return, for each, its result or the error that refused it
+        (VersionConflict, DuplicateEvent, InvalidEvent), which leaves the others unaffected."""
 
     @abstractmethod
     def append_chained(self, rows: Sequence[tuple[Any, ...]], *, recorded_at: str) -> bool:

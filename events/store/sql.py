@@ -87,6 +87,27 @@ class SqlEventStore(EventStore):
         with self._write_transaction() as connection:
             return self._apply(connection, requests, recorded_by)
 
+    def append_each(self, requests: Sequence[tuple[PreparedRequest, str]]) -> list[AppendResult | EventStoreError]:
+        """See EventStore."""
+        # Each event carries who records it; `chained_row` prefers that to the batch's default.
+        signed = [
+            PreparedRequest(r.stream, r.expected_version, [e._replace(recorded_by=by) for e in r.events]) for r, by in requests
+        ]
+        with self._write_transaction() as connection:
+            try:
+                with connection.begin_nested():
+                    return list(self._apply(connection, signed, ""))  # the usual case: every request goes in
+            except EventStoreError:
+                pass  # one of them is refused: apply them again one by one, each in a savepoint of its own
+            outcomes: list[AppendResult | EventStoreError] = []
+            for request in signed:
+                try:
+                    with connection.begin_nested():
+                        outcomes.extend(self._apply(connection, [request], ""))
+                except EventStoreError as refused:
+                    outcomes.append(refused)
+            return outcomes
+
     def append_chained(self, rows: Sequence[tuple[Any, ...]], *, recorded_at: str) -> bool:
         """See EventStore."""
         with self._write_transaction() as connection:

@@ -89,7 +89,7 @@ async def append(
 
     def write() -> tuple[dict[str, Any], bool]:
         prepared = prepare_request_json({**parsed, "stream": stream})
-        result = archive.store.append_batch([prepared], recorded_by=caller.name)[0]
+        result = archive.commits.append(prepared, recorded_by=caller.name)
         return result.to_json(), not result.retried
 
     result, new = await run_in_threadpool(write)

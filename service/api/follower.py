@@ -13,10 +13,13 @@ the event loop.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 
@@ -65,9 +68,17 @@ class Follower:
     """The catch-up thread and, on PostgreSQL, the LISTEN thread; `stop` joins both."""
 
     def __init__(
-        self, store: SqlEventStore, runner: Runner, bell: Bell, *, poll_seconds: float, warm: Callable[[], None] | None = None
+        self,
+        store: SqlEventStore,
+        runner: Runner,
+        bell: Bell,
+        *,
+        poll_seconds: float,
+        warm: Callable[[], None] | None = None,
+        turn_file: Path | None = None,
     ) -> None:
         self.store = store
+        self.turn_file = turn_file
         self.runner = runner
         self.warm = warm
         self.bell = bell
@@ -109,7 +120,8 @@ class Follower:
                 if head != self.head:
                     self.head = head
                     self.bell.ring()
-                read = self.runner.catch_up()
+                with self._turn():
+                    read = self.runner.catch_up()
                 if self.warm is not None and (read or not self.caught_up.is_set()):
                     self.warm()  # so that the first search after a commit does not pay for it
                 self.last_error = None
@@ -120,6 +132,18 @@ class Follower:
             if self._wake.wait(self.poll_seconds) and not self._stopping.is_set():
                 # Let a burst of appends land before folding it: one catch-up for many events.
                 self._stopping.wait(COALESCE_SECONDS)
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """The worker processes of one data directory fold one after another: whoever comes second
+        finds the shared read models level with the log and only reads, instead of waiting for the
+        write lock again and again (which the appends need) to find nothing left to do."""
+        if self.turn_file is None:
+            yield
+            return
+        with self.turn_file.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # let go when the file closes
+            yield
 
     def _listen(self) -> None:
         url = self.store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from events.store import SqlEventStore
+from events.store import GroupCommit, SqlEventStore
 from projections import Runner
 from search_index import SearchIndex
 from service.api.follower import Bell, Follower
@@ -22,6 +22,7 @@ class Archive:
     follower: Follower
     bell: Bell
     metrics: Metrics
+    commits: GroupCommit  # the appends of concurrent requests share transactions
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics, bell: Bell) -> Archive:
@@ -33,8 +34,11 @@ class Archive:
         except BaseException:
             store.close()
             raise
-        follower = Follower(store, runner, bell, poll_seconds=settings.poll_seconds, warm=index.warm)
-        return cls(settings, store, index, runner, follower, bell, metrics)
+        follower = Follower(
+            store, runner, bell, poll_seconds=settings.poll_seconds, warm=index.warm,
+            turn_file=settings.data_dir / "catch-up.lock",
+        )
+        return cls(settings, store, index, runner, follower, bell, metrics, GroupCommit(store))
 
     def appended(self, count: int) -> None:
         """Events were appended through this process: count them, fold them now, wake the live streams."""

@@ -24,7 +24,7 @@ from events.chain import canonical_event
 from events.envelope import GENESIS_HASH, AppendResult, EventEnvelope, Head
 from events.errors import DuplicateEvent, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest
-from events.store import SqlEventStore, open_store
+from events.store import GroupCommit, SqlEventStore, open_store
 from events.store import sql as sql_store
 from tests.builders import entity, numbered_statements, prepared, request, source, statement
 
@@ -739,3 +739,69 @@ def test_concurrent_writers_and_a_tailing_reader_never_see_a_gap(
     assert stamps == sorted(stamps)
     report = store.verify()
     assert (report.ok, report.checked, report.head) == (True, total, envelopes[-1].hash)
+
+
+# -- independent requests in one transaction --------------------------------
+
+
+def test_append_each_applies_requests_on_their_own_and_names_each_refusal(store: SqlEventStore) -> None:
+    append_statements(store, "person-a-b", 2)
+    said = statement("Said once.", id="6f1f0a5e-8f53-4b7e-9d0e-acc0bd0000c1")
+    outcomes = store.append_each([
+        (request("person-c-d", statement("First."), expected="no_stream"), "anna"),
+        (request("person-a-b", statement("Too late."), expected=0), "boris"),  # the stream is at 1
+        (request("person-e-f", said), "vera"),
+        (request("person-c-d", statement("Second."), expected=0), "anna"),
+        (request("person-g-h", statement("Said again.", id=said["id"])), "vera"),  # the same id, other content
+    ])
+    assert [type(o).__name__ for o in outcomes] == ["AppendResult", "VersionConflict", "AppendResult", "AppendResult", "DuplicateEvent"]
+    assert outcomes[1].actual == 1  # type: ignore[union-attr]
+    assert [o.positions for o in outcomes if isinstance(o, AppendResult)] == [[3], [4], [5]]
+    stored = list(store.read_all(after=2))
+    assert [(e.stream, e.version, e.recorded_by) for e in stored] == [
+        ("person-c-d", 0, "anna"), ("person-e-f", 0, "vera"), ("person-c-d", 1, "anna")
+    ]
+    assert store.verify().ok
+
+
+def test_append_each_returns_a_retry_its_original_result(store: SqlEventStore) -> None:
+    original = store.append_each([(request("person-a-b", statement("Once.", id="6f1f0a5e-8f53-4b7e-9d0e-acc0bd0000c2")), "anna")])
+    again = store.append_each([(request("person-a-b", statement("Once.", id="6f1f0a5e-8f53-4b7e-9d0e-acc0bd0000c2")), "anna")])
+    assert isinstance(again[0], AppendResult) and again[0].retried
+    assert again[0].positions == original[0].positions  # type: ignore[union-attr]
+    assert store.head().position == 1
+
+
+def test_group_commit_gives_each_of_many_threads_its_own_outcome(store: SqlEventStore) -> None:
+    commits = GroupCommit(store)
+    outcomes: dict[tuple[int, int], Any] = {}
+    start = threading.Barrier(8)
+
+    def writer(lane: int) -> None:
+        start.wait()
+        stream = f"person-lane-{lane}"
+        version: Any = "no_stream"
+        for i in range(15):
+            # Every third request expects a version the stream is not at: refused, and only it.
+            expected = version if i % 3 or i == 0 else 99
+            try:
+                said = request(stream, statement(f"Lane {lane} says {i}."), expected=expected)
+                outcomes[lane, i] = commits.append(said, recorded_by=f"lane-{lane}")
+                version = outcomes[lane, i].last_version
+            except VersionConflict as exc:
+                outcomes[lane, i] = exc
+
+    threads = [threading.Thread(target=writer, args=(lane,)) for lane in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for (lane, i), outcome in outcomes.items():
+        refused = i % 3 == 0 and i > 0
+        assert isinstance(outcome, VersionConflict if refused else AppendResult), (lane, i, outcome)
+    for lane in range(8):
+        events = list(store.read_stream(f"person-lane-{lane}"))
+        assert [e.version for e in events] == list(range(len(events)))
+        assert {e.recorded_by for e in events} == {f"lane-{lane}"}
+    assert all_positions(store) == list(range(1, store.head().position + 1))
+    assert store.verify().ok

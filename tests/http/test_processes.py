@@ -156,3 +156,16 @@ def answered(counters: Path) -> float:
         for sample in metric.samples
         if sample.name == "accord_http_requests_total"
     )
+
+
+def test_workers_that_cannot_start_stop_the_server_with_an_error(tmp_path: Path) -> None:
+    # Nothing listens on port 9: every worker fails in its lifespan, and the server gives up instead of restarting them.
+    env = {**os.environ, "ACCORD_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none", "ACCORD_DATA_DIR": str(tmp_path)}
+    started = time.monotonic()
+    finished = subprocess.run(
+        [sys.executable, "-m", "service", "serve", "--port", str(free_port()), "--workers", "2"], env=env, cwd=REPO,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert finished.returncode != 0
+    assert "failed to start" in finished.stderr
+    assert time.monotonic() - started < 60
