@@ -1,10 +1,9 @@
 """Event stores: the contract (`EventStore`) and its SQL implementation."""
 
 from events.store.base import EventStore
-from events.store.group import GroupCommit
 from events.store.sql import SqlEventStore
 
-__all__ = ["EventStore", "GroupCommit", "SqlEventStore", "open_store"]
+__all__ = ["EventStore", "SqlEventStore", "open_store"]
 
 
 def open_store(url: str, *, extra_migrations: tuple[str, ...] = ()) -> SqlEventStore:

@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from events import FieldProblem, InvalidEvent
 from events.catalogue import STREAM_PATTERN
 from events.envelope import EventEnvelope
-from events.prepare import prepare_request_json
 from events.store import SqlEventStore
 from service.api import models
 from service.api.auth import Caller, archivist, reader
@@ -86,16 +85,10 @@ async def append(
     if "stream" in parsed:
         raise InvalidEvent.single("stream", "the stream is named by the path, not the body")
     archive = archive_of(request)
-
-    def write() -> tuple[dict[str, Any], bool]:
-        prepared = prepare_request_json({**parsed, "stream": stream})
-        result = archive.commits.append(prepared, recorded_by=caller.name)
-        return result.to_json(), not result.retried
-
-    result, new = await run_in_threadpool(write)
-    if new:
-        archive.appended(len(result["ids"]))
-    return json_response(result, 201 if new else 200)
+    result = await archive.committer.append(stream, parsed, caller.name)
+    if not result.retried:
+        archive.appended(len(result.ids))
+    return json_response(result.to_json(), 200 if result.retried else 201)
 
 
 @router.get(

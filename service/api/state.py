@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from events.store import GroupCommit, SqlEventStore
+from events.store import SqlEventStore
 from projections import Runner
 from search_index import SearchIndex
+from service.api.committer import Committer
 from service.api.follower import Bell, Follower
 from service.api.metrics import Metrics
 from service.archive import open_archive, open_runner, open_search_index
@@ -22,7 +23,7 @@ class Archive:
     follower: Follower
     bell: Bell
     metrics: Metrics
-    commits: GroupCommit  # the appends of concurrent requests share transactions
+    committer: Committer
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics, bell: Bell) -> Archive:
@@ -38,7 +39,7 @@ class Archive:
             store, runner, bell, poll_seconds=settings.poll_seconds, warm=index.warm,
             turn_file=settings.data_dir / "catch-up.lock",
         )
-        return cls(settings, store, index, runner, follower, bell, metrics, GroupCommit(store))
+        return cls(settings, store, index, runner, follower, bell, metrics, Committer(store))
 
     def appended(self, count: int) -> None:
         """Events were appended through this process: count them, fold them now, wake the live streams."""
@@ -51,6 +52,7 @@ class Archive:
         return self.store.head().position, self.runner.positions()
 
     def close(self) -> None:
+        self.committer.close()
         self.follower.stop()
         self.index.close()
         self.store.close()

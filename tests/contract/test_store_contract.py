@@ -24,7 +24,7 @@ from events.chain import canonical_event
 from events.envelope import GENESIS_HASH, AppendResult, EventEnvelope, Head
 from events.errors import DuplicateEvent, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest
-from events.store import GroupCommit, SqlEventStore, open_store
+from events.store import SqlEventStore, open_store
 from events.store import sql as sql_store
 from tests.builders import entity, numbered_statements, prepared, request, source, statement
 
@@ -770,38 +770,3 @@ def test_append_each_returns_a_retry_its_original_result(store: SqlEventStore) -
     assert isinstance(again[0], AppendResult) and again[0].retried
     assert again[0].positions == original[0].positions  # type: ignore[union-attr]
     assert store.head().position == 1
-
-
-def test_group_commit_gives_each_of_many_threads_its_own_outcome(store: SqlEventStore) -> None:
-    commits = GroupCommit(store)
-    outcomes: dict[tuple[int, int], Any] = {}
-    start = threading.Barrier(8)
-
-    def writer(lane: int) -> None:
-        start.wait()
-        stream = f"person-lane-{lane}"
-        version: Any = "no_stream"
-        for i in range(15):
-            # Every third request expects a version the stream is not at: refused, and only it.
-            expected = version if i % 3 or i == 0 else 99
-            try:
-                said = request(stream, statement(f"Lane {lane} says {i}."), expected=expected)
-                outcomes[lane, i] = commits.append(said, recorded_by=f"lane-{lane}")
-                version = outcomes[lane, i].last_version
-            except VersionConflict as exc:
-                outcomes[lane, i] = exc
-
-    threads = [threading.Thread(target=writer, args=(lane,)) for lane in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for (lane, i), outcome in outcomes.items():
-        refused = i % 3 == 0 and i > 0
-        assert isinstance(outcome, VersionConflict if refused else AppendResult), (lane, i, outcome)
-    for lane in range(8):
-        events = list(store.read_stream(f"person-lane-{lane}"))
-        assert [e.version for e in events] == list(range(len(events)))
-        assert {e.recorded_by for e in events} == {f"lane-{lane}"}
-    assert all_positions(store) == list(range(1, store.head().position + 1))
-    assert store.verify().ok
