@@ -288,7 +288,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     from service.api.metrics import shared_metrics
 
     # A live stream (/events/live) never ends on its own: give open ones a few seconds, then close them.
-    options = {"host": host, "port": port, "log_level": "info", "timeout_graceful_shutdown": 5}
+    options = {
+        "host": host, "port": port, "log_level": "info", "timeout_graceful_shutdown": 5, "access_log": settings.access_log,
+    }
     if workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
         return

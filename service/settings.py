@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     """How often the server looks for events other processes appended (the fallback to LISTEN/NOTIFY)."""
     heartbeat_seconds: float = Field(default=15.0, gt=0)
     """An idle live stream (`/events/live`) sends a comment this often, so proxies keep it open."""
+    access_log: bool = False
+    """A line per request on the console. Off by default, as gunicorn has it: /metrics counts the
+    requests by route and status, and every failure is logged with its request id."""
 
     @field_validator("database_url")
     @classmethod

@@ -28,7 +28,9 @@ from events.store.dialects import NOTIFY_CHANNEL
 from projections import Runner
 
 log = logging.getLogger("accord.follower")
-COALESCE_SECONDS = 0.1
+COALESCE_SECONDS = 0.25
+"""How long a catch-up waits for more appends after one wakes it: fewer, larger folds (each takes the
+database's write lock, which the appends need too, and writes a segment of the index)."""
 WATCH_SECONDS = 0.05
 """How often a server on SQLite looks whether another process (a worker beside it, `accord import`) committed."""
 

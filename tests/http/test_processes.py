@@ -99,12 +99,15 @@ def test_an_append_through_one_node_shows_in_the_other_within_two_seconds(postgr
 
 def test_demo_loads_the_seed_corpus_and_serves_it(tmp_path: Path) -> None:
     data = tmp_path / "demo"
-    with accord_serve(f"sqlite:///{data}/accord.db", data, poll_seconds=1, command="demo") as base:
+    with accord_serve(
+        f"sqlite:///{data}/accord.db", data, poll_seconds=1, command="demo", environment={"ACCORD_ACCESS_LOG": "true"}
+    ) as base:
         agreements = httpx.get(f"{base}/agreements", timeout=5).json()
         assert {a["id"] for a in agreements["agreements"]} >= {"agreement-cern-jinr", "agreement-jinr-kek"}
         assert httpx.get(f"{base}/verify", timeout=5).json()["ok"] is True
     log = next(tmp_path.glob("serve-*.log")).read_text()
     assert "serving the web pages and the HTTP API at http://127.0.0.1:" in log and "Application shutdown complete" in log
+    assert '"GET /verify HTTP/1.1" 200' in log  # asked for: a line per request
 
 
 @pytest.mark.slow
