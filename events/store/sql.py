@@ -94,16 +94,16 @@ class SqlEventStore(EventStore):
             PreparedRequest(r.stream, r.expected_version, [e._replace(recorded_by=by) for e in r.events]) for r, by in requests
         ]
         with self._write_transaction() as connection:
+            # `_apply` refuses a request before it writes anything, so a refusal needs no savepoint
+            # to undo: the usual case is one pass for them all, and one refusal means one pass each.
             try:
-                with connection.begin_nested():
-                    return list(self._apply(connection, signed, ""))  # the usual case: every request goes in
+                return list(self._apply(connection, signed, ""))
             except EventStoreError:
-                pass  # one of them is refused: apply them again one by one, each in a savepoint of its own
+                pass
             outcomes: list[AppendResult | EventStoreError] = []
             for request in signed:
                 try:
-                    with connection.begin_nested():
-                        outcomes.extend(self._apply(connection, [request], ""))
+                    outcomes.extend(self._apply(connection, [request], ""))
                 except EventStoreError as refused:
                     outcomes.append(refused)
             return outcomes
@@ -146,6 +146,8 @@ class SqlEventStore(EventStore):
             dialects.checkpoint(self.engine)
 
     def _apply(self, connection: Connection, requests: Sequence[PreparedRequest], recorded_by: str) -> list[AppendResult]:
+        """Check and write `requests` in order. Every refusal (EventStoreError) is raised before the
+        one insert at the end, so a refused call leaves the transaction as it found it."""
         position, prev_hash, last_recorded = self._last(connection)
         now = max(utc_now(), last_recorded)  # recorded_at never goes backwards along the log, even if the clock does
         stored = self._stored(connection, [e.id for r in requests for e in r.events])
@@ -179,7 +181,7 @@ class SqlEventStore(EventStore):
     @staticmethod
     def _last(connection: Connection) -> tuple[int, str, str]:
         """The head's position, hash and `recorded_at`."""
-        last = connection.execute(text("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")).first()
+        last = connection.exec_driver_sql("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1").first()
         return tuple(last) if last else (0, GENESIS_HASH, "")  # type: ignore[return-value]
 
     def _insert_rows(self, connection: Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -188,15 +190,15 @@ class SqlEventStore(EventStore):
             dialects.notify_appended(connection, rows[-1][0])
 
     def _stored(self, connection: Connection, ids: list[str]) -> dict[str, _Stored]:
-        query = text(
-            "SELECT id, stream, version, position, type, occurred, data, sources, metadata FROM events WHERE id IN :ids"
-        ).bindparams(bindparam("ids", expanding=True))
         found: dict[str, _Stored] = {}
         for start in range(0, len(ids), _ID_CHUNK):
-            for row in connection.execute(query, {"ids": ids[start : start + _ID_CHUNK]}):
-                found[row.id] = _Stored(
-                    row.stream, row.version, row.position, (row.stream, row.type, row.occurred, row.data, row.sources, row.metadata)
-                )
+            chunk = ids[start : start + _ID_CHUNK]
+            query = (
+                "SELECT id, stream, version, position, type, occurred, data, sources, metadata FROM events"
+                f" WHERE id IN ({', '.join([self._mark] * len(chunk))})"
+            )
+            for id_, stream, version, position, *content in connection.exec_driver_sql(query, tuple(chunk)):
+                found[id_] = _Stored(stream, version, position, (stream, *content))
         return found
 
     def amendable(self, ids: list[str]) -> dict[str, Amendable]:
