@@ -82,6 +82,7 @@ def child_import(source: Path, workdir: Path) -> dict[str, Any]:
     plain = _raw_insert(rows, workdir / "raw-plain.db", "")
     same = _raw_insert(rows, workdir / "raw-same-schema.db", SAME_SCHEMA)
     return {
+        "parse_rate": _parse_rate(source),
         "events": written,
         "import_seconds": seconds,
         "check_seconds": checked - started,
@@ -94,6 +95,20 @@ def child_import(source: Path, workdir: Path) -> dict[str, Any]:
         "ratio_same_schema": written / seconds / same,
         "database_mb": database.stat().st_size / 2**20,
     }
+
+
+def _parse_rate(source: Path, lines: int = 100_000) -> float:
+    """Lines per second that one core parses, validates and normalises (`parse_line`), nothing else:
+    what the import's worker processes do for each line before anything can be written."""
+    from events.ndjson import parse_line
+
+    with source.open("rb") as handle:
+        sample = [line for line, _ in zip(handle, range(lines), strict=False)]
+    parse_line(sample[0])
+    started = time.perf_counter()
+    for line in sample:
+        parse_line(line)
+    return len(sample) / (time.perf_counter() - started)
 
 
 def child_export(workdir: Path) -> dict[str, Any]:
@@ -151,14 +166,14 @@ def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| events | import events/s | raw sqlite3, plain table | ratio | raw sqlite3, same indexes | ratio | import peak RSS | export events/s | export peak RSS | verify events/s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| events | import events/s | raw sqlite3, plain table | ratio | raw sqlite3, same indexes | ratio | import peak RSS | export events/s | export peak RSS | verify events/s | lines parsed/s, one core |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['size']:,} | {r['import_rate']:,.0f} | {r['raw_plain_rate']:,.0f} | {r['ratio_plain']:.2f} "
             f"| {r['raw_same_schema_rate']:,.0f} | {r['ratio_same_schema']:.2f} | {r['import_peak_mb']:,.0f} MB "
-            f"| {r['export_rate']:,.0f} | {r['export_peak_mb']:,.0f} MB | {r['verify_rate']:,.0f} |"
+            f"| {r['export_rate']:,.0f} | {r['export_peak_mb']:,.0f} MB | {r['verify_rate']:,.0f} | {r['parse_rate']:,.0f} |"
         )
     return "\n".join(lines)
 
