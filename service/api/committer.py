@@ -57,7 +57,7 @@ class Committer:
         self._busy = False
         try:
             outcomes = done.result()
-        except Exception as failed:  # the transaction itself failed: so did every request in it
+        except Exception as failed:  # a failure outside any one request's work: they all share it
             outcomes = [failed] * len(group)
         for (*_, landed), outcome in zip(group, outcomes, strict=True):
             if landed.cancelled():  # the client left; what it sent is in the log all the same
@@ -78,7 +78,10 @@ class Committer:
             except InvalidEvent as refused:
                 outcomes[index] = refused
         if valid:
-            appended = self.store.append_each([(request, recorded_by) for _, request, recorded_by in valid])
+            try:
+                appended: list[Any] = self.store.append_each([(request, recorded_by) for _, request, recorded_by in valid])
+            except Exception as failed:  # the transaction itself failed: so did every request in it
+                appended = [failed] * len(valid)
             for (index, _, _), outcome in zip(valid, appended, strict=True):
                 outcomes[index] = outcome
         return outcomes  # type: ignore[return-value]

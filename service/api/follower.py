@@ -13,7 +13,6 @@ the event loop.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import sqlite3
 import threading
@@ -22,6 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+
+try:
+    import fcntl
+except ImportError:  # Windows: the workers' catch-ups may overlap, which costs time, not correctness
+    fcntl = None  # type: ignore[assignment]
 
 from events.store import SqlEventStore
 from events.store.dialects import NOTIFY_CHANNEL
@@ -140,7 +144,7 @@ class Follower:
         """The worker processes of one data directory fold one after another: whoever comes second
         finds the shared read models level with the log and only reads, instead of waiting for the
         write lock again and again (which the appends need) to find nothing left to do."""
-        if self.turn_file is None:
+        if self.turn_file is None or fcntl is None:
             yield
             return
         with self.turn_file.open("a") as handle:

@@ -67,12 +67,14 @@ def test_a_failed_transaction_fails_every_request_in_it(store: SqlEventStore) ->
 
     async def main() -> list[Any]:
         body = {"events": [statement("Lost.")]}
-        return await asyncio.gather(*(committer.append("person-a-b", body, "anna") for _ in range(3)), return_exceptions=True)
+        invalid = {"events": [statement(" ")]}
+        appends = [committer.append("person-a-b", body, "anna") for _ in range(3)]
+        return await asyncio.gather(*appends, committer.append("person-a-b", invalid, "anna"), return_exceptions=True)
 
     try:
         outcomes = asyncio.run(main())
     finally:
         committer.close()
-    assert all(isinstance(o, RuntimeError) for o in outcomes)
+    assert [type(o) for o in outcomes] == [RuntimeError] * 3 + [InvalidEvent]  # a refusal keeps its own reason
     with pytest.raises(RuntimeError):  # the committer is closed
         asyncio.run(committer.append("person-a-b", {"events": [statement("Late.")]}, "anna"))
