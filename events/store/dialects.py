@@ -11,19 +11,15 @@ the commit is visible, the way the established Postgres event stores do it.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-try:
-    import fcntl
-except ImportError:  # not on Windows, where SQLite's busy handler is the only queue
-    fcntl = None  # type: ignore[assignment]
-
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import Connection
+
+from events.store.file_lock import FileLock
 
 APPEND_LOCK = 0x61636364  # "accd": the advisory lock key appends take on PostgreSQL
 MIGRATE_LOCK = 0x6163636D  # "accm": the key migrations take
@@ -88,36 +84,20 @@ class _Turn:
         self._threads = threading.RLock()
         self._depth = 0
         memory = not database or database == ":memory:" or database.startswith("file::memory:")
-        self._path = None if memory or fcntl is None else f"{database}-writer"
-        self._fd: int | None = None
-        self._pid = 0
+        self._processes = None if memory else FileLock(f"{database}-writer")
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
         with self._threads:
             self._depth += 1
             try:
-                if self._depth == 1:
-                    with self._between_processes():
+                if self._depth == 1 and self._processes is not None:
+                    with self._processes.held():
                         yield
                 else:
                     yield
             finally:
                 self._depth -= 1
-
-    @contextmanager
-    def _between_processes(self) -> Iterator[None]:
-        if self._path is None:
-            yield
-            return
-        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own: locks follow open files
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
-            self._pid = os.getpid()
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 _TURNS: dict[str, _Turn] = {}

@@ -16,19 +16,15 @@ import asyncio
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import psycopg
 
-try:
-    import fcntl
-except ImportError:  # Windows: the workers' catch-ups may overlap, which costs time, not correctness
-    fcntl = None  # type: ignore[assignment]
-
 from events.store import SqlEventStore
 from events.store.dialects import NOTIFY_CHANNEL
+from events.store.file_lock import FileLock
 from projections import Runner
 
 log = logging.getLogger("accord.follower")
@@ -84,7 +80,7 @@ class Follower:
         turn_file: Path | None = None,
     ) -> None:
         self.store = store
-        self.turn_file = turn_file
+        self._turn = FileLock(turn_file).held if turn_file is not None else nullcontext
         self.runner = runner
         self.warm = warm
         self.bell = bell
@@ -126,6 +122,9 @@ class Follower:
                 if head != self.head:
                     self.head = head
                     self.bell.ring()
+                # The workers of one data directory fold one after another: whoever comes second finds
+                # the shared read models level with the log and only reads, instead of queueing again
+                # and again for the write lock the appends need, to find nothing left to do.
                 with self._turn():
                     read = self.runner.catch_up()
                 if self.warm is not None and (read or not self.caught_up.is_set()):
@@ -138,18 +137,6 @@ class Follower:
             if self._wake.wait(self.poll_seconds) and not self._stopping.is_set():
                 # Let a burst of appends land before folding it: one catch-up for many events.
                 self._stopping.wait(COALESCE_SECONDS)
-
-    @contextmanager
-    def _turn(self) -> Iterator[None]:
-        """The worker processes of one data directory fold one after another: whoever comes second
-        finds the shared read models level with the log and only reads, instead of waiting for the
-        write lock again and again (which the appends need) to find nothing left to do."""
-        if self.turn_file is None or fcntl is None:
-            yield
-            return
-        with self.turn_file.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)  # let go when the file closes
-            yield
 
     def _listen(self) -> None:
         url = self.store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
