@@ -25,6 +25,9 @@ STOP_WORDS = frozenset(
 )
 """Words too common to help find a quote. Negations and pronouns stay: "we don't close" is a quote."""
 
+WORDS = re.compile(r"\w+(?:\.\w+)*")
+"""A word, as the index splits text: letters and digits, with dots inside (`U.S.`, `3.5`)."""
+
 # Whoosh's accent map covers Latin letters; ё is the one Cyrillic letter Russian writes both ways.
 _FOLD = {**accent_map, ord("ё"): "е", ord("Ё"): "е"}
 _english = stemmer_for_language("en")
@@ -34,6 +37,12 @@ _russian = stemmer_for_language("ru")
 def fold_word(word: str) -> str:
     """`word` lower-cased and without diacritics."""
     return word.lower().translate(_FOLD)
+
+
+def term_of(word: str) -> str:
+    """The term the index keeps for a word as printed (stop words stay whole)."""
+    folded = word.lower().translate(_FOLD)
+    return folded if folded in STOP_WORDS else stem(folded)
 
 
 @lru_cache(maxsize=200_000)
@@ -55,15 +64,13 @@ class WordTokenizer(Tokenizer):
     loses its stop words too, so "window to the West" must find "window" and "west" side by side.
     """
 
-    _words = re.compile(r"\w+(?:\.\w+)*")
-
     def __call__(
         self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
         removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
         mode: str = "", **kwargs: Any,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        matches = self._words.finditer(value) if tokenize else [_Whole(value)]
+        matches = WORDS.finditer(value) if tokenize else [_Whole(value)]
         position = start_pos - 1
         for match in matches:
             word = match.group().lower().translate(_FOLD)

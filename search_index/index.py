@@ -29,6 +29,7 @@ from whoosh.writing import MERGE_SMALL, NO_MERGE, SegmentWriter
 from projections.runner import Checkpoint
 from search_index import whoosh_fixes  # noqa: F401 - patches Whoosh before any segment is written
 from search_index.arrays import doc_arrays
+from search_index.codec import ArrayCodec
 from search_index.documents import schema
 from search_index.storage import MappedStorage
 
@@ -48,6 +49,7 @@ large index at once (with 1024 MB it held 12.5 GB over a 1,000,000-event log).
 """
 READ_ATTEMPTS = 20
 BULK_PROCS = int(os.environ.get("ACCORD_INDEX_PROCS", "2"))
+CODEC = ArrayCodec()
 
 __all__ = ["IndexBusy", "SearchIndex"]
 
@@ -95,9 +97,9 @@ class SearchIndex:
         with self._locked():
             if bulk and BULK_PROCS > 1:
                 writer: SegmentWriter = MpWriter(self._index(), procs=BULK_PROCS, batchsize=500, multisegment=True,
-                                                 _lk=False, subargs={"limitmb": BULK_MB // BULK_PROCS})
+                                                 _lk=False, codec=CODEC, subargs={"limitmb": BULK_MB // BULK_PROCS, "codec": CODEC})
             else:
-                writer = SegmentWriter(self._index(), _lk=False, limitmb=BULK_MB if bulk else 128)
+                writer = SegmentWriter(self._index(), _lk=False, limitmb=BULK_MB if bulk else 128, codec=CODEC)
             try:
                 yield writer
             except BaseException:
@@ -109,14 +111,14 @@ class SearchIndex:
     def merge(self) -> None:
         """Merge the segments a bulk run left, as Whoosh's usual policy would."""
         with self._locked():
-            writer = SegmentWriter(self._index(), _lk=False, limitmb=MERGE_MB)
+            writer = SegmentWriter(self._index(), _lk=False, limitmb=MERGE_MB, codec=CODEC)
             writer.commit(mergetype=MERGE_SMALL)
 
     def reset(self, version: int) -> None:
         """Drop every document (and the schema, which a new version may change) and start at position 0."""
         with self._locked():
             TOC.create(self.storage, schema(), INDEX_NAME)
-            writer = SegmentWriter(self._index(), _lk=False)
+            writer = SegmentWriter(self._index(), _lk=False, codec=CODEC)
             save_state(writer, Checkpoint(version, 0))
             writer.commit()
         self._local.__dict__.clear()

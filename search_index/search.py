@@ -17,12 +17,12 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 from whoosh import query as wq
-from whoosh.highlight import ContextFragmenter, HtmlFormatter, WholeFragmenter, highlight
 from whoosh.searching import Searcher
 
-from search_index.analysis import fold_word, stem, text_analyzer
+from search_index.analysis import WORDS, fold_word, stem, term_of
 from search_index.arrays import NAMES, DocArrays, doc_arrays, live, own_documents
 from search_index.documents import Brief, fact_key
+from search_index.highlight import highlight
 from search_index.index import SearchIndex
 from search_index.query import (
     FIELD_BOOSTS,
@@ -44,9 +44,7 @@ FACET_SIZE = 20
 FEW_HITS = 3
 """Fewer facts than this for the words as typed, and close spellings are tried too."""
 MAX_ALTERNATIVES = 8
-SNIPPET_CHARS = 320
 
-_analyzer = text_analyzer()
 _WORDS = re.compile(r"\w+")
 
 
@@ -291,7 +289,7 @@ def _hit(searcher: Searcher, docnum: int, score: float | None, terms: frozenset[
     # The matched document's own words first, then the rest of the fact's, for the snippet.
     texts = [source.get("quote")] if source is not None else []
     texts += [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in sources), data.get("context")]
-    return Hit(record, brief.speaker, source, score, _highlight([t for t in texts if t], terms))
+    return Hit(record, brief.speaker, source, score, highlight([t for t in texts if t], terms))
 
 
 def _record(searcher: Searcher, docnum: int) -> dict[str, Any]:
@@ -309,17 +307,6 @@ def _record(searcher: Searcher, docnum: int) -> dict[str, Any]:
             docnum = searcher.reader().first_id("key", fact_key(_brief(searcher, docnum).event))
     record: dict[str, Any] = orjson.loads(searcher.stored_fields(docnum)["record"])
     return record
-
-
-def _highlight(texts: list[str], terms: frozenset[str]) -> str:
-    """The first text with a matched word, those words marked; the snippet is HTML-escaped."""
-    for text in texts:
-        fragmenter = WholeFragmenter() if len(text) <= SNIPPET_CHARS else ContextFragmenter(maxchars=SNIPPET_CHARS, surround=80)
-        marked = highlight(text, terms, _analyzer, fragmenter, HtmlFormatter(tagname="mark", between=" … "), top=2)
-        if marked:
-            return marked
-    first = texts[0] if texts else ""
-    return HtmlFormatter()._text(first[:SNIPPET_CHARS] + ("…" if len(first) > SNIPPET_CHARS else ""))
 
 
 def _fact_words(record: dict[str, Any], source: dict[str, Any] | None) -> str:
@@ -370,8 +357,8 @@ def _printed(searcher: Searcher, term: str) -> str:
         texts = [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in record["sources"]), data.get("context"),
                  *(s.get("title") for s in record["sources"]), data.get("speaker_description")]
         for text in filter(None, texts):
-            for token in _analyzer(text, chars=True, removestops=False):
-                if token.text == term:
-                    return text[token.startchar : token.endchar]
+            for word in WORDS.findall(text):
+                if term_of(word) == term:
+                    return str(word)
         break
     return term

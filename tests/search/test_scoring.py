@@ -8,28 +8,39 @@ import re
 
 import numpy as np
 import pytest
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.formats import Positions
 
+import search_index.index
 from bench.generate import generate
 from events.store import open_store
 from projections import Runner
 from search_index import SearchIndex, SearchProjection
 from search_index.analysis import STOP_WORDS
+from search_index.codec import ArrayCodec
+from search_index.postings import _position_deltas
 from search_index.query import parse
 from search_index.scoring import scored
 from tests.projections.test_runner import import_requests
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+@pytest.fixture(scope="module", params=["array blocks", "Whoosh's blocks"])
+def index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    """An index written in accord's postings format, or in Whoosh's (as indexes written before it were)."""
     folder = tmp_path_factory.mktemp("scoring")
     store = open_store(f"sqlite:///{folder}/accord.db")
     import_requests(store, generate(1_500, seed=21))
     index = SearchIndex(folder / "index")
     projection = SearchProjection(index)
     runner = Runner(store, [projection], batch_size=300)  # several segments, and deletions from amendments
-    runner.start()
-    runner.catch_up()
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "Whoosh's blocks":
+            patch.setattr(search_index.index, "CODEC", W3Codec())
+        runner.start()
+        runner.catch_up()
     store.close()
+    codecs = {type(leaf.reader().segment().codec()) for leaf, _ in index.searcher().leaf_searchers()}
+    assert codecs == {W3Codec if request.param == "Whoosh's blocks" else ArrayCodec}
     return index
 
 
@@ -39,6 +50,10 @@ def queries(index: SearchIndex) -> list[str]:
     words = [w for text in rng.sample(quotes, 60) for w in re.findall(r"\w+", text)
              if len(w) > 2 and not w.isdigit() and w.lower() not in STOP_WORDS]
     picked = []
+    # Phrases of the commonest words: many documents hold both, few side by side.
+    common = sorted(index.searcher().reader().most_frequent_terms("text", number=12))
+    commons = [text.decode() for _, text in common]
+    picked += [f'"{a} {b}"' for a, b in zip(commons, commons[1:], strict=False)] + [f'"{commons[0]} {commons[1]} {commons[2]}"']
     for _ in range(40):
         start = rng.randrange(len(words) - 3)
         picked += [words[start], f"{words[start]} {words[start + 2]}", f'"{words[start]} {words[start + 1]}"',
@@ -61,3 +76,21 @@ def test_documents_and_scores_match_whoosh(index: SearchIndex) -> None:
             assert np.allclose(mine.scores, [theirs[d] for d in mine.docs.tolist()]), text
         checked += bool(theirs)
     assert checked > 100
+
+
+def test_positions_decode_as_whoosh_does() -> None:
+    """The values of many postings unpickle in one call: one position, several, more than a pickle's
+    batch of 1,000, large gaps; and values not of the usual shape decode one by one."""
+    form = Positions()
+    runs = [[0], [3, 9], list(range(0, 2500, 2)), [5, 300, 70_000, 70_001], [1]]
+    expected = [step for run in runs for step in np.diff([0, *run]).tolist()]
+
+    def decoded(values: list[bytes]) -> tuple[list[int], list[int]]:
+        ends = np.cumsum([0, *map(len, values)])
+        count, deltas = _position_deltas(b"".join(values), ends, form)
+        return count.tolist(), deltas.tolist()
+
+    values = [form.encode(run) for run in runs]
+    assert decoded(values) == ([len(run) for run in runs], expected)
+    unusual = [*values[:-1], values[-1][:-1]]  # without the pickle's STOP, which Whoosh also reads
+    assert decoded(unusual) == ([len(run) for run in runs], expected)

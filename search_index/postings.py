@@ -1,0 +1,229 @@
+"""A word's postings and positions in one segment, read out as NumPy arrays and kept.
+
+A segment never changes once written, so neither do its postings: the arrays
+decoded for a word are kept, by segment, in a cache bounded by the bytes they
+hold (common words come back query after query). Segments written by
+`search_index.codec` hand their blocks' ids and weights to NumPy in place;
+segments in Whoosh's own format are unpickled a block at a time.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.util.numeric import byte_to_length
+
+from search_index.codec import ArrayBlock
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+class DecodedCache:
+    """Decoded arrays of recent words, by segment, least recently used dropped first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.held = 0
+        self.entries: OrderedDict[tuple[Any, ...], Arrays] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Arrays | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], value: Arrays) -> None:
+        size = sum(array.nbytes for array in value)
+        with self.lock:
+            if key in self.entries or size > self.max_bytes // 4:
+                return
+            self.entries[key] = value
+            self.held += size
+            while self.held > self.max_bytes:
+                _, dropped = self.entries.popitem(last=False)
+                self.held -= sum(array.nbytes for array in dropped)
+
+
+DEFAULT_CACHE_MB = 512
+CACHE = DecodedCache(max_bytes=DEFAULT_CACHE_MB * 2**20)
+_EMPTY: Arrays = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+
+
+def set_cache_size(megabytes: int) -> None:
+    """Bound the decoded arrays this process keeps (the least recently used go first)."""
+    with CACHE.lock:
+        CACHE.max_bytes = megabytes * 2**20
+    CACHE.put(("resize",), _EMPTY)  # drops what no longer fits
+
+
+def postings(segment: Any, field: str, text: str | bytes) -> Arrays:
+    """A word's ids, weights and field lengths in one segment, deleted documents included."""
+    key = (segment.segment().segment_id(), field, text)
+    found = CACHE.get(key)
+    if found is None:
+        if (field, text) not in segment:
+            return _EMPTY
+        ids, weights = _postings(_matcher(segment, field, text))
+        found = (ids, weights, field_lengths(segment, field)[ids])
+        CACHE.put(key, found)
+    return found
+
+
+def positions(segment: Any, field: str, text: str | bytes) -> Arrays:
+    """A word's ids in one segment with its positions in each: document i's run is
+    positions[starts[i]:starts[i + 1]]."""
+    key = (segment.segment().segment_id(), field, text, "positions")
+    found = CACHE.get(key)
+    if found is not None:
+        return found
+    ids: list[np.ndarray] = []
+    blobs: list[bytes] = []
+    ends: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    size = 0
+    if (field, text) in segment:
+        for block in _blocks(_matcher(segment, field, text)):
+            ids.append(_block_ids(block))
+            blob, block_ends = _block_values(block)
+            blobs.append(blob)
+            ends.append(block_ends[1:] + size)
+            size += len(blob)
+    value_ends = np.concatenate(ends)
+    count, steps = _position_deltas(b"".join(blobs), value_ends, segment.schema[field].format)
+    starts = np.zeros(len(count) + 1, dtype=np.int64)
+    np.cumsum(count, out=starts[1:])
+    # Positions are stored as deltas from the previous one in the same document.
+    at = np.cumsum(steps)
+    at -= np.repeat(at[starts[:-1]] - steps[starts[:-1]], count)
+    found = (np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64), starts, at)
+    CACHE.put(key, found)
+    return found
+
+
+_VALUE_HEAD = np.frombuffer(b"\x80\x02]q\x00", dtype=np.uint8)
+
+
+def _position_deltas(blob: bytes, ends: np.ndarray, form: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's count of positions, and all their deltas in order, from the values end to end.
+
+    Whoosh's Positions format encodes a value as a 4-byte count, then a protocol 2 pickle of the
+    list of deltas: `\\x80\\x02]q\\x00`, then `K\\x03a.` for one, `(K..K..e.` for several. Cut
+    of the list around them, the bodies of all values joined inside one list unpickle in one call
+    instead of one call per posting; what is cut is found with array operations.
+    """
+    starts, stops = ends[:-1], ends[1:]
+    data = np.frombuffer(blob, dtype=np.uint8)
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    count = data[starts[:, None] + np.arange(4)].copy().view(">u4").ravel().astype(np.int64)
+    shaped = (
+        bool(np.all(stops - starts >= 12))
+        and bool(np.all(data[starts[:, None] + np.arange(4, 9)] == _VALUE_HEAD))
+        and bool(np.all(data[stops - 1] == ord(".")))
+    )
+    if shaped:
+        # Cut [start, start + 9 or 10) (count, pickle header, the list, its MARK) and the last two
+        # bytes (APPEND or APPENDS, STOP) of each value.
+        cut_to = starts + 9 + (data[starts + 9] == ord("(")).astype(np.int64)
+        edges = np.zeros(len(data) + 1, dtype=np.int64)
+        edges[starts] += 1
+        edges[cut_to] -= 1
+        edges[stops - 2] += 1
+        edges[stops] -= 1
+        body = data[np.cumsum(edges[:-1]) == 0].tobytes()
+        try:
+            flat = pickle.loads(b"\x80\x02](" + body + b"e.")
+        except Exception:
+            flat = []
+        if len(flat) == int(count.sum()):
+            return count, np.array(flat, dtype=np.int64)
+    # Values of another shape: Whoosh decodes them one at a time.
+    runs = [form.decode_positions(blob[a:b]) for a, b in zip(starts.tolist(), stops.tolist(), strict=True)]
+    deltas = [p - q for run in runs for q, p in zip([0, *run[:-1]], run, strict=True)]
+    return np.array([len(run) for run in runs], dtype=np.int64), np.array(deltas, dtype=np.int64)
+
+
+def frequency(segment: Any, field: str, text: str | bytes) -> int:
+    """How many documents of one segment hold a word (0 if none), remembered per segment."""
+    cache: dict[tuple[str, str | bytes], int] = segment.__dict__.setdefault("_accord_frequency", {})
+    found = cache.get((field, text))
+    if found is None:
+        found = cache[(field, text)] = segment.doc_frequency(field, text) if (field, text) in segment else 0
+    return found
+
+
+_LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
+
+
+def field_lengths(segment: Any, field: str) -> np.ndarray:
+    """The segment's field lengths as an array (Whoosh keeps one byte per document, decoded here)."""
+    cache: dict[str, np.ndarray] = segment.__dict__.setdefault("_accord_lengths", {})
+    lengths = cache.get(field)
+    if lengths is None:
+        codes = segment._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
+        lengths = _LENGTHS[np.asarray(codes, dtype=np.int64)] if codes is not None else np.zeros(segment.doc_count_all())
+        cache[field] = lengths
+    return lengths
+
+
+def _matcher(segment: Any, field: str, text: str | bytes) -> Any:
+    return segment._terms.matcher(field, segment._text_to_bytes(field, text), segment.schema[field].format)
+
+
+def _blocks(matcher: Any) -> Iterator[Any]:
+    """The matcher at each block of a term's postings in one segment, the block's data read."""
+    m = matcher
+    while m.is_active():
+        if m._data is None:
+            m._read_data()
+        yield m
+        m._i = m._blocklength
+        m._next_block()
+
+
+def _postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    for block in _blocks(matcher):
+        ids.append(_block_ids(block))
+        weights.append(_block_weights(block))
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def _block_ids(block: Any) -> np.ndarray:
+    data = block._data
+    if isinstance(data, ArrayBlock):
+        return data.ids.astype(np.int64)
+    # Whoosh's own blocks: a pickled tuple of ids (as deltas unless they fit in bytes), weights, values.
+    ids = np.asarray(data[0], dtype=np.int64)
+    return ids if block._byteids else np.cumsum(ids)
+
+
+def _block_weights(block: Any) -> np.ndarray:
+    data = block._data
+    if isinstance(data, ArrayBlock):
+        return data.weights.astype(np.float64)
+    # None (all 1.0), one float for all, or one each.
+    weights = data[1]
+    if weights is None or isinstance(weights, float):
+        return np.full(block._blocklength, 1.0 if weights is None else weights)
+    return np.asarray(weights, dtype=np.float64)
+
+
+def _block_values(block: Any) -> tuple[bytes, np.ndarray]:
+    """A block's values end to end, and where each ends (with a leading 0)."""
+    data = block._data
+    if isinstance(data, ArrayBlock):
+        return data.value_bytes()
+    values = data[2]
+    return b"".join(values), np.fromiter(accumulate(map(len, values), initial=0), dtype=np.int64, count=len(values) + 1)
