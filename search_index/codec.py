@@ -1,14 +1,17 @@
-"""Whoosh's postings format, with each block's numbers stored as arrays.
+"""Whoosh's postings, with each block's numbers stored as arrays.
 
 Whoosh's own format pickles a block's ids, weights and values together and
-compresses the pickle, so reading a block back unpickles every posting's
-value (its positions) even to learn only which documents hold a word; on a
-cold cache that decoding was most of a search's time. Here a block's data is
-a small header, its ids and weights as fixed-width arrays that NumPy reads
-in place, and its values after them with their offsets. Everything else in
-a segment (each block's info, the term index, the columns) is Whoosh's, so
-Whoosh's own matching reads these segments as before, and a segment written
-by Whoosh's codec keeps reading with it (a segment records its codec).
+compresses the pickle, and pickles each block's statistics in front of it: so
+reading a block back unpickles every posting's value (its positions) even to
+learn only which documents hold a word; on a cold cache that decoding was most
+of a search's time. Here a block is a fixed-size header (its length, postings,
+last id, highest weight, shortest and longest field), then a small header of
+its own data, its ids and weights as fixed-width arrays that NumPy reads in
+place, and its values after them with their offsets. Everything else in a
+segment (the term index, the columns) is Whoosh's, the matcher keeps Whoosh's
+interface (Whoosh's own searching runs over these segments unchanged), and a
+segment written by Whoosh's codec keeps reading with it (a segment records its
+codec).
 """
 
 from __future__ import annotations
@@ -18,14 +21,16 @@ import sys
 import zlib
 from array import array
 from itertools import accumulate
-from pickle import dumps
 from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.matching import ListMatcher
-from whoosh.util.numeric import length_to_byte
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
+_BLOCK = struct.Struct("<iIIfBBBx")
+"""Bytes of data after this header (negative for a term's last block), postings, last id, highest
+weight, compression level, shortest and longest field length (as Whoosh's length bytes)."""
 _HEADER = struct.Struct("<IBBxx")
 """Postings in the block, how its weights are kept, how its values are kept (padded to 8 bytes)."""
 ALL_ONE, ONE_FOR_ALL, ONE_EACH = 0, 1, 2
@@ -102,7 +107,6 @@ class ArrayBlock:
 
 class ArrayPostingsWriter(W3PostingsWriter):
     def _write_block(self, last: bool = False) -> None:
-        # As Whoosh's, but for the data's layout (see ArrayBlock).
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
@@ -111,11 +115,9 @@ class ArrayPostingsWriter(W3PostingsWriter):
         if comp:
             databytes = zlib.compress(databytes, comp)
         ids = self._ids
-        info = (len(ids), ids[-1], self._maxweight, comp, length_to_byte(self._minlength), length_to_byte(self._maxlength))
-        infobytes = dumps(info, 2)
-        length = len(infobytes) + len(databytes)
-        self._postfile.write_int(-length if last else length)
-        self._postfile.write(infobytes)
+        length = -len(databytes) if last else len(databytes)
+        self._postfile.write(_BLOCK.pack(length, len(ids), ids[-1], self._maxweight, comp,
+                                         length_to_byte(self._minlength), length_to_byte(self._maxlength)))
         self._postfile.write(databytes)
         self._blockcount += 1
         self._new_block()
@@ -154,6 +156,17 @@ def _little(numbers: array[Any]) -> bytes:
 
 class ArrayLeafMatcher(W3LeafMatcher):
     """Whoosh's matcher over array blocks: the same interface, with `_data` an ArrayBlock."""
+
+    def _goto(self, position: int) -> None:
+        length, count, maxid, maxweight, comp, shortest, longest = _BLOCK.unpack(self._postfile.get(position, _BLOCK.size))
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        self._lastblock = length < 0
+        self._dataoffset = position + _BLOCK.size
+        self._nextoffset = self._dataoffset + abs(length)
+        self._blocklength, self._maxid, self._maxweight, self._compression = count, maxid, maxweight, comp
+        self._minlength = byte_to_length(shortest)
+        self._maxlength = byte_to_length(longest)
 
     def _read_data(self) -> None:
         raw = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)

@@ -152,12 +152,19 @@ def _position_deltas(blob: bytes, ends: np.ndarray, form: Any) -> tuple[np.ndarr
 
 
 def frequency(segment: Any, field: str, text: str | bytes) -> int:
-    """How many documents of one segment hold a word (0 if none), remembered per segment."""
-    cache: dict[tuple[str, str | bytes], int] = segment.__dict__.setdefault("_accord_frequency", {})
-    found = cache.get((field, text))
+    """How many documents of one segment hold a word (0 if none)."""
+    key = (segment.segment().segment_id(), field, text)
+    found = _FREQUENCIES.get(key)
     if found is None:
-        found = cache[(field, text)] = segment.doc_frequency(field, text) if (field, text) in segment else 0
+        if len(_FREQUENCIES) >= MAX_FREQUENCIES:
+            _FREQUENCIES.clear()
+        found = _FREQUENCIES[key] = segment.doc_frequency(field, text)
     return found
+
+
+_FREQUENCIES: dict[tuple[str, str, str | bytes], int] = {}
+"""Looked up once per segment and word, for every thread (each has its own readers)."""
+MAX_FREQUENCIES = 1_000_000
 
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)

@@ -13,6 +13,8 @@ any other shape returns None and is answered by Whoosh alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import log
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
@@ -114,32 +116,35 @@ def _size(searcher: Searcher, q: wq.Query) -> int:
 
 
 def _frequency(searcher: Searcher, field: str, text: str | bytes) -> int:
-    return sum(frequency(leaf.reader(), field, text) for leaf, _ in searcher.leaf_searchers())
+    return sum(frequency(segment, field, text) for segment, _ in _leaves(searcher))
 
 
 def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Scored:
-    leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
-    if not any(frequency(segment, field, text) for segment, _ in leaves):
+    found = [(postings(segment, field, text), offset) for segment, offset in _leaves(searcher) if frequency(segment, field, text)]
+    if not found:
         return Scored.empty()
-    idf = searcher.idf(field, text)
+    # Whoosh's BM25F: its idf counts deleted documents too, as a segment's frequencies do.
+    idf = log(searcher.doc_count_all() / (sum(len(ids) for (ids, _, _), _ in found) + 1)) + 1
     average = searcher.avg_field_length(field) or 1.0
-    alive = live(searcher)
-    docs: list[np.ndarray] = []
-    scores: list[np.ndarray] = []
-    for segment, offset in leaves:
-        if not frequency(segment, field, text):
-            continue
-        ids, weights, lengths = postings(segment, field, text)
-        if segment.has_deletions():
-            keep = alive[ids + offset]
-            ids, weights, lengths = ids[keep], weights[keep], lengths[keep]
-        if not len(ids):
-            continue
-        scores.append(idf * weights * (K1 + 1) / (weights + K1 * ((1 - B) + B * lengths / average)) * boost)
-        docs.append(ids + offset)
-    if not docs:
-        return Scored.empty()
-    return Scored(np.concatenate(docs), np.concatenate(scores))
+    if len(found) == 1:
+        (ids, weights, lengths), offset = found[0]
+        docs = ids + offset
+    else:
+        docs = np.concatenate([ids + offset for (ids, _, _), offset in found])
+        weights = np.concatenate([weights for (_, weights, _), _ in found])
+        lengths = np.concatenate([lengths for (_, _, lengths), _ in found])
+    if searcher.reader().has_deletions():
+        keep = live(searcher)[docs]
+        docs, weights, lengths = docs[keep], weights[keep], lengths[keep]
+    return Scored(docs, idf * weights * (K1 + 1) / (weights + K1 * ((1 - B) + B * lengths / average)) * boost)
+
+
+def _leaves(searcher: Searcher) -> list[tuple[Any, int]]:
+    """Each segment's reader and the number of its first document."""
+    leaves: list[tuple[Any, int]] | None = getattr(searcher, "_accord_leaves", None)
+    if leaves is None:
+        leaves = searcher._accord_leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]  # type: ignore[attr-defined]
+    return leaves
 
 
 def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.ndarray) -> np.ndarray:
@@ -147,8 +152,7 @@ def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.n
     found: list[np.ndarray] = []
     # The rarest word first: the documents left after each word are all the next one is looked at.
     order = sorted(range(len(words)), key=lambda place: _frequency(searcher, field, words[place]))
-    for leaf, offset in searcher.leaf_searchers():
-        segment = leaf.reader()
+    for segment, offset in _leaves(searcher):
         local = candidates[(candidates >= offset) & (candidates < offset + segment.doc_count_all())] - offset
         # A document and a position, shifted back by the word's place in the phrase, as one key:
         # the phrase stands where every word has the same key.

@@ -24,6 +24,7 @@ from search_index.arrays import NAMES, DocArrays, doc_arrays, live, own_document
 from search_index.documents import Brief, fact_key
 from search_index.highlight import highlight
 from search_index.index import SearchIndex
+from search_index.postings import frequency
 from search_index.query import (
     FIELD_BOOSTS,
     OPERATORS,
@@ -37,6 +38,7 @@ from search_index.query import (
     words_of,
 )
 from search_index.scoring import scored
+from search_index.vocabulary import words_within
 
 Sort = Literal["relevance", "date"]
 MAX_PER_PAGE = 100
@@ -138,7 +140,7 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     fuzzy_used = False
     suggestion = None
     if words is not None and found.total < FEW_HITS:
-        alternatives = {word: _close_words(searcher.reader(), word) for word in words_of(words) if len(word) >= 4}
+        alternatives = {word: _close_words(searcher, word) for word in words_of(words) if len(word) >= 4}
         if any(alternatives.values()):
             loose = widened(words, alternatives)
             wider = _Found.of(searcher, loose, narrowed, excluded)
@@ -315,16 +317,17 @@ def _fact_words(record: dict[str, Any], source: dict[str, Any] | None) -> str:
     return source.get("quote") or data.get("summary") or data.get("motion") or data.get("title") or source.get("title") or ""
 
 
-def _close_words(reader: Any, word: str) -> list[str]:
+def _close_words(searcher: Searcher, word: str) -> list[str]:
     """Indexed words one edit from `word` (two for words of eight letters or more, if none is one
     away), most frequent first. They must share its first two letters: that keeps the search of
     the vocabulary short, and misspellings rarely start wrong."""
+    segments = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
     for distance in (1, 2) if len(word) >= 8 else (1,):
         found: dict[str, int] = {}
         for field in FIELD_BOOSTS:
-            for other in reader.terms_within(field, word, distance, prefix=2):
+            for other in words_within(segments, field, word, distance, prefix=2):
                 if other != word:
-                    found[other] = found.get(other, 0) + reader.doc_frequency(field, other)
+                    found[other] = found.get(other, 0) + sum(frequency(segment, field, other) for segment in segments)
         if found:
             return sorted(found, key=lambda other: (-found[other], other))[:MAX_ALTERNATIVES]
     return []

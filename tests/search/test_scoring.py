@@ -21,6 +21,7 @@ from search_index.codec import ArrayCodec
 from search_index.postings import _position_deltas
 from search_index.query import parse
 from search_index.scoring import scored
+from search_index.vocabulary import words_within
 from tests.projections.test_runner import import_requests
 
 
@@ -94,3 +95,22 @@ def test_positions_decode_as_whoosh_does() -> None:
     assert decoded(values) == ([len(run) for run in runs], expected)
     unusual = [*values[:-1], values[-1][:-1]]  # without the pickle's STOP, which Whoosh also reads
     assert decoded(unusual) == ([len(run) for run in runs], expected)
+
+
+def test_close_words_are_those_whoosh_finds(index: SearchIndex) -> None:
+    """The vocabulary lists and RapidFuzz find the words Whoosh's `terms_within` finds, misspelled or not."""
+    searcher = index.searcher()
+    reader = searcher.reader()
+    segments = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
+    rng = random.Random(2)
+    words = [text.decode() for _, text in reader.most_frequent_terms("text", number=400)]
+    typed = [*words[:150], *(w[:i] + w[i + 1 :] for w in words[150:250] for i in [rng.randrange(2, max(3, len(w)))]),
+             *(w[:2] + w[3:2:-1] + w[4:] for w in words[250:] if len(w) > 4)]
+    found = 0
+    for word in typed:
+        for field in ("text", "about"):
+            for distance in (1, 2):
+                mine = words_within(segments, field, word, distance, prefix=2)
+                assert mine == set(reader.terms_within(field, word, distance, prefix=2)), (word, field, distance)
+                found += len(mine)
+    assert found > 500
