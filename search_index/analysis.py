@@ -39,6 +39,7 @@ def fold_word(word: str) -> str:
     return word.lower().translate(_FOLD)
 
 
+@lru_cache(maxsize=200_000)
 def term_of(word: str) -> str:
     """The term the index keeps for a word as printed (stop words stay whole)."""
     folded = word.lower().translate(_FOLD)

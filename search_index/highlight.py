@@ -55,11 +55,23 @@ def _tokens(text: str, terms: frozenset[str]) -> list[_Token]:
     return tokens
 
 
+def _matches(text: str, terms: frozenset[str]) -> list[_Token]:
+    """The matched words of a text, where the words around them do not matter (a text shown whole)."""
+    matches = []
+    for match in WORDS.finditer(text):
+        term = term_of(match.group())
+        if term in terms:
+            if match.end() > CHARLIMIT:
+                break
+            matches.append(_Token(match.start(), match.end(), True, term))
+    return matches
+
+
 def _marked(text: str, terms: frozenset[str]) -> str:
-    tokens = _tokens(text, terms)
     if len(text) <= SNIPPET_CHARS:
-        matches = [t for t in tokens if t.matched]
+        matches = _matches(text, terms)
         return _format(text, [(0, len(text), matches)]) if matches else ""
+    tokens = _tokens(text, terms)
     passages = list(_passages(text, tokens))
     # Whoosh's BasicFragmentScorer: matches times 100 per distinct word; the best PASSAGES, ties
     # to the later passage (heapq.nlargest over (score, fragment) pairs), then in text order.

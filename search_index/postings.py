@@ -22,7 +22,7 @@ from whoosh.util.numeric import byte_to_length
 
 from search_index.codec import ArrayBlock
 
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+Arrays = tuple[np.ndarray, ...]
 
 
 class DecodedCache:
@@ -43,6 +43,8 @@ class DecodedCache:
 
     def put(self, key: tuple[Any, ...], value: Arrays) -> None:
         size = sum(array.nbytes for array in value)
+        for array in value:  # shared by every search that asks for them
+            array.setflags(write=False)
         with self.lock:
             if key in self.entries or size > self.max_bytes // 4:
                 return

@@ -21,7 +21,8 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from search_index.arrays import live
-from search_index.postings import frequency, positions, postings
+from search_index.postings import CACHE, frequency, positions, postings
+from search_index.vocabulary import OPENING, words_starting
 
 B = 0.75
 K1 = 1.2
@@ -40,10 +41,20 @@ class Scored:
     def empty(cls) -> Scored:
         return cls(np.zeros(0, dtype=np.int64), np.zeros(0))
 
-    def union(self, other: Scored) -> Scored:
-        docs = np.concatenate((self.docs, other.docs))
-        unique, inverse = np.unique(docs, return_inverse=True)
-        return Scored(unique, np.bincount(inverse, weights=np.concatenate((self.scores, other.scores)), minlength=len(unique)))
+    @classmethod
+    def united(cls, parts: list[Scored]) -> Scored:
+        """Documents any part matches, their scores added."""
+        if len(parts) == 1:
+            return parts[0]
+        docs = np.concatenate([part.docs for part in parts])
+        if not len(docs):
+            return cls.empty()
+        # Each part is sorted already: a stable sort merges the runs instead of sorting anew.
+        order = np.argsort(docs, kind="stable")
+        docs = docs[order]
+        scores = np.concatenate([part.scores for part in parts])[order]
+        starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+        return cls(docs[starts], np.add.reduceat(scores, starts))
 
     def intersection(self, other: Scored) -> Scored:
         docs, mine, theirs = np.intersect1d(self.docs, other.docs, assume_unique=True, return_indices=True)
@@ -59,7 +70,7 @@ def scored(searcher: Searcher, q: wq.Query) -> Scored | None:
     if isinstance(q, wq.Term) and type(q) is wq.Term:
         return _term(searcher, q.fieldname, q.text, q.boost)
     if isinstance(q, wq.Or):
-        return _combined(searcher, q.children(), Scored.union)
+        return _any_of(searcher, q.children())
     if isinstance(q, wq.And):
         return _all_of(searcher, q.children())
     if isinstance(q, wq.Phrase):
@@ -70,25 +81,27 @@ def scored(searcher: Searcher, q: wq.Query) -> Scored | None:
             return words.within(_adjacent(searcher, q.fieldname, q.words, words.docs))
         return words.within(np.fromiter(searcher.docs_for_query(q), dtype=np.int64))
     if isinstance(q, (wq.Prefix, wq.Wildcard)):
-        expanded = list(q.expanded_terms(searcher.reader()))
+        if type(q) is wq.Prefix and len(q.text) >= OPENING:
+            words = sorted(words_starting([segment for segment, _ in _leaves(searcher)], q.fieldname, q.text, OPENING))
+            expanded = [(q.fieldname, word) for word in words]
+        else:
+            expanded = list(q.expanded_terms(searcher.reader()))
         if len(expanded) > MAX_EXPANSION:
             return None
-        return _combined(searcher, [wq.Term(field, text, boost=q.boost) for field, text in expanded], Scored.union, empty_ok=True)
+        return _any_of(searcher, [wq.Term(field, text, boost=q.boost) for field, text in expanded])
     if q is wq.NullQuery:
         return Scored.empty()
     return None
 
 
-def _combined(searcher: Searcher, children: list[wq.Query], combine: object, *, empty_ok: bool = False) -> Scored | None:
-    result: Scored | None = None
+def _any_of(searcher: Searcher, children: list[wq.Query]) -> Scored | None:
+    parts = []
     for child in children:
         part = scored(searcher, child)
         if part is None:
             return None
-        result = part if result is None else combine(result, part)  # type: ignore[operator]
-    if result is None:
-        return Scored.empty() if empty_ok or not children else None
-    return result
+        parts.append(part)
+    return Scored.united(parts) if parts else Scored.empty()
 
 
 def _all_of(searcher: Searcher, children: list[wq.Query]) -> Scored | None:
@@ -120,6 +133,25 @@ def _frequency(searcher: Searcher, field: str, text: str | bytes) -> int:
 
 
 def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Scored:
+    # A word's scores hold for as long as the searcher's segments and deletions do.
+    key = (_state(searcher), field, text, boost)
+    kept = CACHE.get(key)
+    if kept is None:
+        result = _scored_term(searcher, field, text, boost)
+        CACHE.put(key, (result.docs, result.scores))
+        return result
+    return Scored(*kept)
+
+
+def _state(searcher: Searcher) -> tuple[tuple[str, int], ...]:
+    state: tuple[tuple[str, int], ...] | None = getattr(searcher, "_accord_state", None)
+    if state is None:
+        state = tuple((segment.segment().segment_id(), segment.segment().deleted_count()) for segment, _ in _leaves(searcher))
+        searcher._accord_state = state  # type: ignore[attr-defined]
+    return state
+
+
+def _scored_term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Scored:
     found = [(postings(segment, field, text), offset) for segment, offset in _leaves(searcher) if frequency(segment, field, text)]
     if not found:
         return Scored.empty()

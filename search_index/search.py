@@ -38,7 +38,7 @@ from search_index.query import (
     words_of,
 )
 from search_index.scoring import scored
-from search_index.vocabulary import words_within
+from search_index.vocabulary import OPENING, words_within
 
 Sort = Literal["relevance", "date"]
 MAX_PER_PAGE = 100
@@ -156,7 +156,8 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     terms = term_texts(words, searcher.reader()) if words is not None else frozenset()
     return SearchResults(
         total=found.total,
-        hits=[_hit(searcher, docnum, score, terms, _record(searcher, docnum)) for docnum, score in chosen],
+        hits=[_hit(searcher, docnum, score, terms, record)
+              for (docnum, score), record in zip(chosen, _records(searcher, [docnum for docnum, _ in chosen]), strict=True)],
         facets=found.facets(),
         suggestion=suggestion,
         fuzzy=fuzzy_used,
@@ -248,11 +249,14 @@ class _Found:
 
 
 def _counted(codes: np.ndarray, *, years: bool = False) -> list[dict[str, Any]]:
+    """The FACET_SIZE commonest values, ties to the lower code (names) or the later year."""
     codes = codes[codes >= 0]
     if not len(codes):
         return []
-    values, counts = np.unique(codes, return_counts=True)
-    order = np.lexsort((values, -counts))[:FACET_SIZE] if not years else np.lexsort((-values, -counts))[:FACET_SIZE]
+    counts = np.bincount(codes)  # codes are small: name codes, years
+    values = np.flatnonzero(counts)
+    counts = counts[values]
+    order = np.lexsort((-values if years else values, -counts))[:FACET_SIZE]
     name = (lambda code: str(code)) if years else (lambda code: NAMES.names[code])
     return [{"value": name(int(values[i])), "count": int(counts[i])} for i in order]
 
@@ -294,21 +298,23 @@ def _hit(searcher: Searcher, docnum: int, score: float | None, terms: frozenset[
     return Hit(record, brief.speaker, source, score, highlight([t for t in texts if t], terms))
 
 
-def _record(searcher: Searcher, docnum: int) -> dict[str, Any]:
-    """The record of the fact a document belongs to: an excerpt's is on its fact's own document,
+def _records(searcher: Searcher, docnums: list[int]) -> list[dict[str, Any]]:
+    """The records of the facts documents belong to: an excerpt's is on its fact's own document,
     found by its position among the live facts' own documents (looking its key up in each
     segment's terms cost a third of a one-word search)."""
     arrays = doc_arrays(searcher)
-    if not arrays.own[docnum]:
+    owners = np.array(docnums, dtype=np.int64)
+    excerpts = np.flatnonzero(~arrays.own[owners])
+    if len(excerpts):
         docs, positions = own_documents(searcher)
-        position = arrays.position[docnum]
-        at = int(np.searchsorted(positions, position))
-        if at < len(positions) and positions[at] == position:
-            docnum = int(docs[at])
-        else:  # not expected: a live excerpt's fact is live too
-            docnum = searcher.reader().first_id("key", fact_key(_brief(searcher, docnum).event))
-    record: dict[str, Any] = orjson.loads(searcher.stored_fields(docnum)["record"])
-    return record
+        facts = arrays.position[owners[excerpts]]
+        at = np.searchsorted(positions, facts)
+        found = at < len(positions)
+        found[found] = positions[at[found]] == facts[found]
+        owners[excerpts[found]] = docs[at[found]]
+        for row in excerpts[~found].tolist():  # not expected: a live excerpt's fact is live too
+            owners[row] = searcher.reader().first_id("key", fact_key(_brief(searcher, docnums[row]).event))
+    return [orjson.loads(searcher.stored_fields(owner)["record"]) for owner in owners.tolist()]
 
 
 def _fact_words(record: dict[str, Any], source: dict[str, Any] | None) -> str:
@@ -325,7 +331,7 @@ def _close_words(searcher: Searcher, word: str) -> list[str]:
     for distance in (1, 2) if len(word) >= 8 else (1,):
         found: dict[str, int] = {}
         for field in FIELD_BOOSTS:
-            for other in words_within(segments, field, word, distance, prefix=2):
+            for other in words_within(segments, field, word, distance, prefix=OPENING):
                 if other != word:
                     found[other] = found.get(other, 0) + sum(frequency(segment, field, other) for segment in segments)
         if found:
@@ -355,7 +361,7 @@ def _suggest(searcher: Searcher, text: str, alternatives: dict[str, list[str]]) 
 def _printed(searcher: Searcher, term: str) -> str:
     """A word as some document prints it that the index keeps as `term` (stems are not words)."""
     for docnum in searcher.docs_for_query(wq.Or([wq.Term(field, term) for field in FIELD_BOOSTS])):
-        record = _record(searcher, docnum)
+        record = _records(searcher, [docnum])[0]
         data = record["data"]
         texts = [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in record["sources"]), data.get("context"),
                  *(s.get("title") for s in record["sources"]), data.get("speaker_description")]

@@ -11,11 +11,15 @@ Whoosh uses) over the whole list at once.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+OPENING = 2
+"""Letters a close spelling shares with the word as typed (misspellings rarely start wrong); the
+vocabulary is listed by them."""
 MAX_WORDS = 2_000_000
 """Words kept over every list; past it the lists are dropped and listed again as needed."""
 
@@ -33,6 +37,18 @@ def words_within(segments: list[Any], field: str, word: str, distance: int, pref
         words = _words(segment, field, opening)
         if words:
             found.update(match for match, _, _ in process.extract(word, words, scorer=OSA.distance, score_cutoff=distance, limit=None))
+    return found
+
+
+def words_starting(segments: list[Any], field: str, prefix: str, opening: int) -> set[str]:
+    """The words of `field` in `segments` that start with `prefix` (at least `opening` letters long)."""
+    found: set[str] = set()
+    for segment in segments:
+        words = _words(segment, field, prefix[:opening])
+        at = bisect_left(words, prefix)
+        while at < len(words) and words[at].startswith(prefix):
+            found.add(words[at])
+            at += 1
     return found
 
 
