@@ -16,16 +16,20 @@ codec).
 
 from __future__ import annotations
 
+import pickle
 import struct
 import sys
 import zlib
 from array import array
 from itertools import accumulate
+from pickle import dumps
 from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.formats import Positions
 from whoosh.matching import ListMatcher
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 _BLOCK = struct.Struct("<iIIfBBBx")
@@ -34,7 +38,7 @@ weight, compression level, shortest and longest field length (as Whoosh's length
 _HEADER = struct.Struct("<IBBxx")
 """Postings in the block, how its weights are kept, how its values are kept (padded to 8 bytes)."""
 ALL_ONE, ONE_FOR_ALL, ONE_EACH = 0, 1, 2
-NO_VALUES, FIXED_VALUES, VARIABLE_VALUES = 0, 1, 2
+NO_VALUES, FIXED_VALUES, VARIABLE_VALUES, POSITIONS = 0, 1, 2, 3
 _LITTLE = sys.byteorder == "little"
 
 
@@ -82,19 +86,23 @@ class ArrayBlock:
         self._value_kind = value_kind
         self._fixed = fixedsize
 
-    def value_bytes(self) -> tuple[bytes, np.ndarray]:
-        """The block's values end to end, and where each ends (with a leading 0), without a copy of each."""
-        if self._value_kind == VARIABLE_VALUES:
-            ends = np.frombuffer(self._raw, dtype="<u4", count=self.count + 1, offset=self._values_at).astype(np.int64)
-            base = self._values_at + 4 * (self.count + 1)
-            return self._raw[base : base + int(ends[-1])], ends
+    def positions(self, form: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Each posting's count of positions, and all their deltas in order (Whoosh's Positions format)."""
+        if self._value_kind == POSITIONS:
+            counts = np.frombuffer(self._raw, dtype="<u4", count=self.count, offset=self._values_at).astype(np.int64)
+            deltas = np.frombuffer(self._raw, dtype="<u4", count=int(counts.sum()), offset=self._values_at + 4 * self.count)
+            return counts, deltas.astype(np.int64)
         values = self.values()
-        lengths = [len(v) if v else 0 for v in values]
-        return b"".join(v or b"" for v in values), np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
+        ends = np.fromiter(accumulate(map(len, values), initial=0), dtype=np.int64, count=len(values) + 1)
+        return position_deltas(b"".join(values), ends, form)
 
     def values(self) -> tuple[bytes, ...]:
         """Each posting's value, as Whoosh's format encoded it."""
         raw, at, count = self._raw, self._values_at, self.count
+        if self._value_kind == POSITIONS:
+            counts, deltas = self.positions(None)
+            runs = np.split(deltas, np.cumsum(counts)[:-1]) if count else []
+            return tuple(pack_uint(len(run)) + dumps(run.tolist(), 2) for run in runs)
         if self._value_kind == NO_VALUES:
             return (None,) * count if not self._fixed else (b"",) * count  # type: ignore[return-value]
         if self._value_kind == FIXED_VALUES:
@@ -141,10 +149,65 @@ class ArrayPostingsWriter(W3PostingsWriter):
             raise ValueError(f"a block of {count} postings with {len(values)} values")
         elif fixed is not None and fixed > 0:
             value_kind, value_bytes = FIXED_VALUES, b"".join(values)
+        elif type(self._format) is Positions and (decoded := _storable_positions(values, self._format)) is not None:
+            value_kind, value_bytes = POSITIONS, decoded
         else:
             ends = array("I", accumulate((len(v) for v in values), initial=0))
             value_kind, value_bytes = VARIABLE_VALUES, _little(ends) + b"".join(values)
         return _HEADER.pack(count, weight_kind, value_kind) + _little(ids) + weight_bytes + value_bytes
+
+
+_VALUE_HEAD = np.frombuffer(b"\x80\x02]q\x00", dtype=np.uint8)
+
+
+def position_deltas(blob: bytes, ends: np.ndarray, form: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's count of positions, and all their deltas in order, from the values end to end.
+
+    Whoosh's Positions format encodes a value as a 4-byte count, then a protocol 2 pickle of the
+    list of deltas: `\\x80\\x02]q\\x00`, then `K\\x03a.` for one, `(K..K..e.` for several. Cut
+    of the list around them, the bodies of all values joined inside one list unpickle in one call
+    instead of one call per posting; what is cut is found with array operations.
+    """
+    starts, stops = ends[:-1], ends[1:]
+    data = np.frombuffer(blob, dtype=np.uint8)
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    count = data[starts[:, None] + np.arange(4)].copy().view(">u4").ravel().astype(np.int64)
+    shaped = (
+        bool(np.all(stops - starts >= 12))
+        and bool(np.all(data[starts[:, None] + np.arange(4, 9)] == _VALUE_HEAD))
+        and bool(np.all(data[stops - 1] == ord(".")))
+    )
+    if shaped:
+        # Cut [start, start + 9 or 10) (count, pickle header, the list, its MARK) and the last two
+        # bytes (APPEND or APPENDS, STOP) of each value.
+        cut_to = starts + 9 + (data[starts + 9] == ord("(")).astype(np.int64)
+        edges = np.zeros(len(data) + 1, dtype=np.int64)
+        edges[starts] += 1
+        edges[cut_to] -= 1
+        edges[stops - 2] += 1
+        edges[stops] -= 1
+        body = data[np.cumsum(edges[:-1]) == 0].tobytes()
+        try:
+            flat = pickle.loads(b"\x80\x02](" + body + b"e.")
+        except Exception:
+            flat = []
+        if len(flat) == int(count.sum()):
+            return count, np.array(flat, dtype=np.int64)
+    # Values of another shape: Whoosh decodes them one at a time.
+    runs = [form.decode_positions(blob[a:b]) for a, b in zip(starts.tolist(), stops.tolist(), strict=True)]
+    deltas = [p - q for run in runs for q, p in zip([0, *run[:-1]], run, strict=True)]
+    return np.array([len(run) for run in runs], dtype=np.int64), np.array(deltas, dtype=np.int64)
+
+
+def _storable_positions(values: list[bytes], form: Any) -> bytes | None:
+    """A block's positions decoded, stored so that reading them back is two arrays: each posting's
+    count, then all deltas (None if some would not fit)."""
+    ends = np.fromiter(accumulate(map(len, values), initial=0), dtype=np.int64, count=len(values) + 1)
+    counts, deltas = position_deltas(b"".join(values), ends, form)
+    if len(deltas) and (deltas.min() < 0 or deltas.max() >= 2**32):
+        return None
+    return counts.astype("<u4").tobytes() + deltas.astype("<u4").tobytes()
 
 
 def _little(numbers: array[Any]) -> bytes:

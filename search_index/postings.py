@@ -9,7 +9,6 @@ segments in Whoosh's own format are unpickled a block at a time.
 
 from __future__ import annotations
 
-import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.util.numeric import byte_to_length
 
-from search_index.codec import ArrayBlock
+from search_index.codec import ArrayBlock, position_deltas
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -88,18 +87,17 @@ def positions(segment: Any, field: str, text: str | bytes) -> Arrays:
     if found is not None:
         return found
     ids: list[np.ndarray] = []
-    blobs: list[bytes] = []
-    ends: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
-    size = 0
+    counts: list[np.ndarray] = []
+    deltas: list[np.ndarray] = []
     if (field, text) in segment:
+        form = segment.schema[field].format
         for block in _blocks(_matcher(segment, field, text)):
             ids.append(_block_ids(block))
-            blob, block_ends = _block_values(block)
-            blobs.append(blob)
-            ends.append(block_ends[1:] + size)
-            size += len(blob)
-    value_ends = np.concatenate(ends)
-    count, steps = _position_deltas(b"".join(blobs), value_ends, segment.schema[field].format)
+            block_counts, block_deltas = _block_positions(block, form)
+            counts.append(block_counts)
+            deltas.append(block_deltas)
+    count = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+    steps = np.concatenate(deltas) if deltas else np.zeros(0, dtype=np.int64)
     starts = np.zeros(len(count) + 1, dtype=np.int64)
     np.cumsum(count, out=starts[1:])
     # Positions are stored as deltas from the previous one in the same document.
@@ -108,49 +106,6 @@ def positions(segment: Any, field: str, text: str | bytes) -> Arrays:
     found = (np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64), starts, at)
     CACHE.put(key, found)
     return found
-
-
-_VALUE_HEAD = np.frombuffer(b"\x80\x02]q\x00", dtype=np.uint8)
-
-
-def _position_deltas(blob: bytes, ends: np.ndarray, form: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Each value's count of positions, and all their deltas in order, from the values end to end.
-
-    Whoosh's Positions format encodes a value as a 4-byte count, then a protocol 2 pickle of the
-    list of deltas: `\\x80\\x02]q\\x00`, then `K\\x03a.` for one, `(K..K..e.` for several. Cut
-    of the list around them, the bodies of all values joined inside one list unpickle in one call
-    instead of one call per posting; what is cut is found with array operations.
-    """
-    starts, stops = ends[:-1], ends[1:]
-    data = np.frombuffer(blob, dtype=np.uint8)
-    if not len(starts):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    count = data[starts[:, None] + np.arange(4)].copy().view(">u4").ravel().astype(np.int64)
-    shaped = (
-        bool(np.all(stops - starts >= 12))
-        and bool(np.all(data[starts[:, None] + np.arange(4, 9)] == _VALUE_HEAD))
-        and bool(np.all(data[stops - 1] == ord(".")))
-    )
-    if shaped:
-        # Cut [start, start + 9 or 10) (count, pickle header, the list, its MARK) and the last two
-        # bytes (APPEND or APPENDS, STOP) of each value.
-        cut_to = starts + 9 + (data[starts + 9] == ord("(")).astype(np.int64)
-        edges = np.zeros(len(data) + 1, dtype=np.int64)
-        edges[starts] += 1
-        edges[cut_to] -= 1
-        edges[stops - 2] += 1
-        edges[stops] -= 1
-        body = data[np.cumsum(edges[:-1]) == 0].tobytes()
-        try:
-            flat = pickle.loads(b"\x80\x02](" + body + b"e.")
-        except Exception:
-            flat = []
-        if len(flat) == int(count.sum()):
-            return count, np.array(flat, dtype=np.int64)
-    # Values of another shape: Whoosh decodes them one at a time.
-    runs = [form.decode_positions(blob[a:b]) for a, b in zip(starts.tolist(), stops.tolist(), strict=True)]
-    deltas = [p - q for run in runs for q, p in zip([0, *run[:-1]], run, strict=True)]
-    return np.array([len(run) for run in runs], dtype=np.int64), np.array(deltas, dtype=np.int64)
 
 
 def frequency(segment: Any, field: str, text: str | bytes) -> int:
@@ -229,10 +184,11 @@ def _block_weights(block: Any) -> np.ndarray:
     return np.asarray(weights, dtype=np.float64)
 
 
-def _block_values(block: Any) -> tuple[bytes, np.ndarray]:
-    """A block's values end to end, and where each ends (with a leading 0)."""
+def _block_positions(block: Any, form: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each posting's count of positions in a block, and all their deltas in order."""
     data = block._data
     if isinstance(data, ArrayBlock):
-        return data.value_bytes()
+        return data.positions(form)
     values = data[2]
-    return b"".join(values), np.fromiter(accumulate(map(len, values), initial=0), dtype=np.int64, count=len(values) + 1)
+    ends = np.fromiter(accumulate(map(len, values), initial=0), dtype=np.int64, count=len(values) + 1)
+    return position_deltas(b"".join(values), ends, form)

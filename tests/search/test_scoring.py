@@ -17,8 +17,7 @@ from events.store import open_store
 from projections import Runner
 from search_index import SearchIndex, SearchProjection
 from search_index.analysis import STOP_WORDS
-from search_index.codec import ArrayCodec
-from search_index.postings import _position_deltas
+from search_index.codec import ArrayCodec, position_deltas
 from search_index.query import parse
 from search_index.scoring import scored
 from search_index.vocabulary import words_within
@@ -88,7 +87,7 @@ def test_positions_decode_as_whoosh_does() -> None:
 
     def decoded(values: list[bytes]) -> tuple[list[int], list[int]]:
         ends = np.cumsum([0, *map(len, values)])
-        count, deltas = _position_deltas(b"".join(values), ends, form)
+        count, deltas = position_deltas(b"".join(values), ends, form)
         return count.tolist(), deltas.tolist()
 
     values = [form.encode(run) for run in runs]
