@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from search_index.codec import ArrayBlock, position_deltas
@@ -71,9 +72,10 @@ def postings(segment: Any, field: str, text: str | bytes) -> Arrays:
     key = (segment.segment().segment_id(), field, text)
     found = CACHE.get(key)
     if found is None:
-        if (field, text) not in segment:
+        matcher = _matcher(segment, field, text)
+        if matcher is None:
             return _EMPTY
-        ids, weights = _postings(_matcher(segment, field, text))
+        ids, weights = _postings(matcher)
         found = (ids, weights, field_lengths(segment, field)[ids])
         CACHE.put(key, found)
     return found
@@ -89,9 +91,10 @@ def positions(segment: Any, field: str, text: str | bytes) -> Arrays:
     ids: list[np.ndarray] = []
     counts: list[np.ndarray] = []
     deltas: list[np.ndarray] = []
-    if (field, text) in segment:
+    matcher = _matcher(segment, field, text)
+    if matcher is not None:
         form = segment.schema[field].format
-        for block in _blocks(_matcher(segment, field, text)):
+        for block in _blocks(matcher):
             ids.append(_block_ids(block))
             block_counts, block_deltas = _block_positions(block, form)
             counts.append(block_counts)
@@ -110,18 +113,28 @@ def positions(segment: Any, field: str, text: str | bytes) -> Arrays:
 
 def frequency(segment: Any, field: str, text: str | bytes) -> int:
     """How many documents of one segment hold a word (0 if none)."""
+    return _term_info(segment, field, text)[0]
+
+
+def _term_info(segment: Any, field: str, text: str | bytes) -> tuple[int, Any]:
+    """A word's document frequency and Whoosh's term info (where its postings are) in one
+    segment, looked up once for every thread (each has readers of its own)."""
     key = (segment.segment().segment_id(), field, text)
-    found = _FREQUENCIES.get(key)
+    found = _TERMS.get(key)
     if found is None:
-        if len(_FREQUENCIES) >= MAX_FREQUENCIES:
-            _FREQUENCIES.clear()
-        found = _FREQUENCIES[key] = segment.doc_frequency(field, text)
+        try:
+            info = segment._terms.term_info(field, segment._text_to_bytes(field, text))
+            found = (info.doc_frequency(), info)
+        except TermNotFound:
+            found = (0, None)
+        if len(_TERMS) >= MAX_TERMS:
+            _TERMS.clear()
+        _TERMS[key] = found
     return found
 
 
-_FREQUENCIES: dict[tuple[str, str, str | bytes], int] = {}
-"""Looked up once per segment and word, for every thread (each has its own readers)."""
-MAX_FREQUENCIES = 1_000_000
+_TERMS: dict[tuple[str, str, str | bytes], tuple[int, Any]] = {}
+MAX_TERMS = 500_000
 
 
 _LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
@@ -139,7 +152,12 @@ def field_lengths(segment: Any, field: str) -> np.ndarray:
 
 
 def _matcher(segment: Any, field: str, text: str | bytes) -> Any:
-    return segment._terms.matcher(field, segment._text_to_bytes(field, text), segment.schema[field].format)
+    """A matcher over the word's postings in this reader's own files, or None if the segment lacks it."""
+    info = _term_info(segment, field, text)[1]
+    if info is None:
+        return None
+    terms = segment._terms
+    return terms._codec.postings_reader(terms._postfile, info, segment.schema[field].format)
 
 
 def _blocks(matcher: Any) -> Iterator[Any]:
