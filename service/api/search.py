@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -32,7 +33,7 @@ router = APIRouter(dependencies=[Depends(reader)], tags=["search"])
     response_model=models.SearchResults,
     responses=responses(400, 401, 403, 422),
 )
-def search_endpoint(
+async def search_endpoint(
     request: Request,
     q: Annotated[str, Query(description="The query; empty searches by the filters alone", examples=['"window to the West"'])] = "",
     speaker: Annotated[str | None, Query(max_length=200, description="Speaker's stream or name", examples=["person-boris-grinev"])] = None,
@@ -46,7 +47,10 @@ def search_endpoint(
 ) -> Response:
     query = SearchRequest(q=q, speaker=speaker, publisher=publisher, type=type, start=start, end=end, sort=sort, page=page,
                           per_page=per_page)
-    index = archive_of(request).index
+    archive = archive_of(request)
+    loop = asyncio.get_running_loop()
     if wants_html(request):
-        return pages.search_page(request, index, query)
-    return varied(json_response(search(index, query).to_json()))
+        page: Response = await loop.run_in_executor(archive.searches, pages.search_page, request, archive.index, query)
+        return page
+    found = await loop.run_in_executor(archive.searches, lambda: search(archive.index, query).to_json())
+    return varied(json_response(found))
