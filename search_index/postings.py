@@ -50,9 +50,17 @@ class DecodedCache:
                 return
             self.entries[key] = value
             self.held += size
-            while self.held > self.max_bytes:
-                _, dropped = self.entries.popitem(last=False)
-                self.held -= sum(array.nbytes for array in dropped)
+            self._trim()
+
+    def resize(self, max_bytes: int) -> None:
+        with self.lock:
+            self.max_bytes = max_bytes
+            self._trim()
+
+    def _trim(self) -> None:
+        while self.held > self.max_bytes:
+            _, dropped = self.entries.popitem(last=False)
+            self.held -= sum(array.nbytes for array in dropped)
 
 
 DEFAULT_CACHE_MB = 512
@@ -62,9 +70,7 @@ _EMPTY: Arrays = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
 
 def set_cache_size(megabytes: int) -> None:
     """Bound the decoded arrays this process keeps (the least recently used go first)."""
-    with CACHE.lock:
-        CACHE.max_bytes = megabytes * 2**20
-    CACHE.put(("resize",), _EMPTY)  # drops what no longer fits
+    CACHE.resize(megabytes * 2**20)
 
 
 def postings(segment: Any, field: str, text: str | bytes) -> Arrays:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from events.store import SqlEventStore, open_store
 from projections import FactsProjection, Runner
 from search_index import SearchIndex, SearchProjection
+from search_index.postings import set_cache_size
 from service.migrations import VERSIONS
 from service.settings import Settings
 
@@ -17,6 +18,7 @@ def open_archive(settings: Settings) -> SqlEventStore:
 
 def open_search_index(settings: Settings) -> SearchIndex:
     """The search index of this node: every node keeps its own, in its data directory."""
+    set_cache_size(settings.search_cache_mb)
     return SearchIndex(settings.data_dir / "index")
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from search_index.postings import DEFAULT_CACHE_MB
+
 
 class Settings(BaseSettings):
     """Where accord keeps its data and how it behaves.
@@ -30,6 +32,9 @@ class Settings(BaseSettings):
     """How often the server looks for events other processes appended (the fallback to LISTEN/NOTIFY)."""
     heartbeat_seconds: float = Field(default=15.0, gt=0)
     """An idle live stream (`/events/live`) sends a comment this often, so proxies keep it open."""
+    search_cache_mb: int = Field(default=DEFAULT_CACHE_MB, ge=0)
+    """Decoded postings and word scores each process keeps for the searches that follow (the least
+    recently used go first); 0 keeps none."""
     access_log: bool = False
     """A line per request on the console. Off by default, as gunicorn has it: /metrics counts the
     requests by route and status, and every failure is logged with its request id."""

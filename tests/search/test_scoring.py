@@ -18,6 +18,7 @@ from projections import Runner
 from search_index import SearchIndex, SearchProjection
 from search_index.analysis import STOP_WORDS
 from search_index.codec import ArrayCodec, position_deltas
+from search_index.postings import DecodedCache
 from search_index.query import parse
 from search_index.scoring import scored
 from search_index.vocabulary import words_within
@@ -113,3 +114,16 @@ def test_close_words_are_those_whoosh_finds(index: SearchIndex) -> None:
                 assert mine == set(reader.terms_within(field, word, distance, prefix=2)), (word, field, distance)
                 found += len(mine)
     assert found > 500
+
+
+def test_the_cache_of_decoded_postings_keeps_to_its_bound() -> None:
+    cache = DecodedCache(max_bytes=10_000)
+    for n in range(20):
+        cache.put(("word", n), (np.zeros(100, dtype=np.int64),))  # 800 bytes each
+    assert cache.held <= 10_000 and cache.get(("word", 19)) is not None and cache.get(("word", 0)) is None
+    kept = cache.get(("word", 19))
+    assert kept is not None and not kept[0].flags.writeable  # shared by every search: read-only
+    cache.resize(2_000)
+    assert cache.held <= 2_000 and list(cache.entries) == [("word", 18), ("word", 19)]
+    cache.put(("big",), (np.zeros(1_000, dtype=np.int64),))  # more than a quarter of the bound: not kept
+    assert cache.get(("big",)) is None
