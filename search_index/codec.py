@@ -7,7 +7,8 @@ learn only which documents hold a word; on a cold cache that decoding was most
 of a search's time. Here a block is a fixed-size header (its length, postings,
 last id, highest weight, shortest and longest field), then a small header of
 its own data, its ids and weights as fixed-width arrays that NumPy reads in
-place, and its values after them with their offsets. Everything else in a
+place, then its values: positions decoded (each posting's count, then the
+deltas), other values end to end with their offsets. Everything else in a
 segment (the term index, the columns) is Whoosh's, the matcher keeps Whoosh's
 interface (Whoosh's own searching runs over these segments unchanged), and a
 segment written by Whoosh's codec keeps reading with it (a segment records its
@@ -21,8 +22,8 @@ import struct
 import sys
 import zlib
 from array import array
+from collections.abc import Sequence
 from itertools import accumulate
-from pickle import dumps
 from typing import Any
 
 import numpy as np
@@ -92,9 +93,7 @@ class ArrayBlock:
             counts = np.frombuffer(self._raw, dtype="<u4", count=self.count, offset=self._values_at).astype(np.int64)
             deltas = np.frombuffer(self._raw, dtype="<u4", count=int(counts.sum()), offset=self._values_at + 4 * self.count)
             return counts, deltas.astype(np.int64)
-        values = self.values()
-        ends = np.fromiter(accumulate(map(len, values), initial=0), dtype=np.int64, count=len(values) + 1)
-        return position_deltas(b"".join(values), ends, form)
+        return value_positions(self.values(), form)
 
     def values(self) -> tuple[bytes, ...]:
         """Each posting's value, as Whoosh's format encoded it."""
@@ -102,7 +101,7 @@ class ArrayBlock:
         if self._value_kind == POSITIONS:
             counts, deltas = self.positions(None)
             runs = np.split(deltas, np.cumsum(counts)[:-1]) if count else []
-            return tuple(pack_uint(len(run)) + dumps(run.tolist(), 2) for run in runs)
+            return tuple(pack_uint(len(run)) + pickle.dumps(run.tolist(), 2) for run in runs)
         if self._value_kind == NO_VALUES:
             return (None,) * count if not self._fixed else (b"",) * count  # type: ignore[return-value]
         if self._value_kind == FIXED_VALUES:
@@ -160,6 +159,12 @@ class ArrayPostingsWriter(W3PostingsWriter):
 _VALUE_HEAD = np.frombuffer(b"\x80\x02]q\x00", dtype=np.uint8)
 
 
+def value_positions(values: Sequence[bytes], form: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's count of positions, and all their deltas in order."""
+    ends = np.fromiter(accumulate(map(len, values), initial=0), dtype=np.int64, count=len(values) + 1)
+    return position_deltas(b"".join(values), ends, form)
+
+
 def position_deltas(blob: bytes, ends: np.ndarray, form: Any) -> tuple[np.ndarray, np.ndarray]:
     """Each value's count of positions, and all their deltas in order, from the values end to end.
 
@@ -203,8 +208,7 @@ def position_deltas(blob: bytes, ends: np.ndarray, form: Any) -> tuple[np.ndarra
 def _storable_positions(values: list[bytes], form: Any) -> bytes | None:
     """A block's positions decoded, stored so that reading them back is two arrays: each posting's
     count, then all deltas (None if some would not fit)."""
-    ends = np.fromiter(accumulate(map(len, values), initial=0), dtype=np.int64, count=len(values) + 1)
-    counts, deltas = position_deltas(b"".join(values), ends, form)
+    counts, deltas = value_positions(values, form)
     if len(deltas) and (deltas.min() < 0 or deltas.max() >= 2**32):
         return None
     return counts.astype("<u4").tobytes() + deltas.astype("<u4").tobytes()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from search_index.codec import ArrayBlock, position_deltas
+from search_index.codec import ArrayBlock, value_positions
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -213,6 +212,4 @@ def _block_positions(block: Any, form: Any) -> tuple[np.ndarray, np.ndarray]:
     data = block._data
     if isinstance(data, ArrayBlock):
         return data.positions(form)
-    values = data[2]
-    ends = np.fromiter(accumulate(map(len, values), initial=0), dtype=np.int64, count=len(values) + 1)
-    return position_deltas(b"".join(values), ends, form)
+    return value_positions(data[2], form)
