@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import TermNotFound
+from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from search_index.codec import ArrayBlock, value_positions
@@ -119,6 +120,19 @@ def positions(segment: Any, field: str, text: str | bytes) -> Arrays:
 def frequency(segment: Any, field: str, text: str | bytes) -> int:
     """How many documents of one segment hold a word (0 if none)."""
     return _term_info(segment, field, text)[0]
+
+
+def document_frequency(searcher: Searcher, field: str, text: str | bytes) -> int:
+    """How many documents of the whole index hold a word, deleted ones included (as Whoosh counts)."""
+    return sum(frequency(segment, field, text) for segment, _ in leaves(searcher))
+
+
+def leaves(searcher: Searcher) -> list[tuple[Any, int]]:
+    """Each segment's reader and the number of its first document."""
+    found: list[tuple[Any, int]] | None = getattr(searcher, "_accord_leaves", None)
+    if found is None:
+        found = searcher._accord_leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]  # type: ignore[attr-defined]
+    return found
 
 
 def _term_info(segment: Any, field: str, text: str | bytes) -> tuple[int, Any]:

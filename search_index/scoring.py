@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import log
-from typing import Any
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from search_index.arrays import live
-from search_index.postings import CACHE, frequency, positions, postings
+from search_index.postings import CACHE, document_frequency, frequency, leaves, positions, postings
 from search_index.vocabulary import OPENING, words_starting
 
 B = 0.75
@@ -82,7 +81,7 @@ def scored(searcher: Searcher, q: wq.Query) -> Scored | None:
         return words.within(np.fromiter(searcher.docs_for_query(q), dtype=np.int64))
     if isinstance(q, (wq.Prefix, wq.Wildcard)):
         if type(q) is wq.Prefix and len(q.text) >= OPENING:
-            words = sorted(words_starting([segment for segment, _ in _leaves(searcher)], q.fieldname, q.text, OPENING))
+            words = sorted(words_starting([segment for segment, _ in leaves(searcher)], q.fieldname, q.text, OPENING))
             expanded = [(q.fieldname, word) for word in words]
         else:
             expanded = list(q.expanded_terms(searcher.reader()))
@@ -125,11 +124,7 @@ def _size(searcher: Searcher, q: wq.Query) -> int:
         terms = list(q.children())
     else:
         return 1 << 40
-    return sum(_frequency(searcher, t.fieldname, t.text) for t in terms)
-
-
-def _frequency(searcher: Searcher, field: str, text: str | bytes) -> int:
-    return sum(frequency(segment, field, text) for segment, _ in _leaves(searcher))
+    return sum(document_frequency(searcher, t.fieldname, t.text) for t in terms)
 
 
 def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Scored:
@@ -146,13 +141,13 @@ def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Sc
 def _state(searcher: Searcher) -> tuple[tuple[str, int], ...]:
     state: tuple[tuple[str, int], ...] | None = getattr(searcher, "_accord_state", None)
     if state is None:
-        state = tuple((segment.segment().segment_id(), segment.segment().deleted_count()) for segment, _ in _leaves(searcher))
+        state = tuple((segment.segment().segment_id(), segment.segment().deleted_count()) for segment, _ in leaves(searcher))
         searcher._accord_state = state  # type: ignore[attr-defined]
     return state
 
 
 def _scored_term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Scored:
-    found = [(postings(segment, field, text), offset) for segment, offset in _leaves(searcher) if frequency(segment, field, text)]
+    found = [(postings(segment, field, text), offset) for segment, offset in leaves(searcher) if frequency(segment, field, text)]
     if not found:
         return Scored.empty()
     # Whoosh's BM25F: its idf counts deleted documents too, as a segment's frequencies do.
@@ -171,20 +166,12 @@ def _scored_term(searcher: Searcher, field: str, text: str | bytes, boost: float
     return Scored(docs, idf * weights * (K1 + 1) / (weights + K1 * ((1 - B) + B * lengths / average)) * boost)
 
 
-def _leaves(searcher: Searcher) -> list[tuple[Any, int]]:
-    """Each segment's reader and the number of its first document."""
-    leaves: list[tuple[Any, int]] | None = getattr(searcher, "_accord_leaves", None)
-    if leaves is None:
-        leaves = searcher._accord_leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]  # type: ignore[attr-defined]
-    return leaves
-
-
 def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.ndarray) -> np.ndarray:
     """The candidate documents in which `words` stand one after another."""
     found: list[np.ndarray] = []
     # The rarest word first: the documents left after each word are all the next one is looked at.
-    order = sorted(range(len(words)), key=lambda place: _frequency(searcher, field, words[place]))
-    for segment, offset in _leaves(searcher):
+    order = sorted(range(len(words)), key=lambda place: document_frequency(searcher, field, words[place]))
+    for segment, offset in leaves(searcher):
         local = candidates[(candidates >= offset) & (candidates < offset + segment.doc_count_all())] - offset
         # A document and a position, shifted back by the word's place in the phrase, as one key:
         # the phrase stands where every word has the same key.

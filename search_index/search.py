@@ -24,7 +24,7 @@ from search_index.arrays import NAMES, DocArrays, doc_arrays, live, own_document
 from search_index.documents import Brief, fact_key
 from search_index.highlight import highlight
 from search_index.index import SearchIndex
-from search_index.postings import frequency
+from search_index.postings import document_frequency, leaves
 from search_index.query import (
     FIELD_BOOSTS,
     OPERATORS,
@@ -327,13 +327,13 @@ def _close_words(searcher: Searcher, word: str) -> list[str]:
     """Indexed words one edit from `word` (two for words of eight letters or more, if none is one
     away), most frequent first. They must share its first two letters: that keeps the search of
     the vocabulary short, and misspellings rarely start wrong."""
-    segments = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
+    segments = [segment for segment, _ in leaves(searcher)]
     for distance in (1, 2) if len(word) >= 8 else (1,):
         found: dict[str, int] = {}
         for field in FIELD_BOOSTS:
             for other in words_within(segments, field, word, distance, prefix=OPENING):
                 if other != word:
-                    found[other] = found.get(other, 0) + sum(frequency(segment, field, other) for segment in segments)
+                    found[other] = found.get(other, 0) + document_frequency(searcher, field, other)
         if found:
             return sorted(found, key=lambda other: (-found[other], other))[:MAX_ALTERNATIVES]
     return []
