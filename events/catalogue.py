@@ -243,6 +243,7 @@ class StatementMade(TypedDict):
     original_language: NotRequired[LanguageTag | None]
     context: NotRequired[Text | None]
     medium: NotRequired[Text | None]
+    quote_kind: NotRequired[Literal["direct", "reported"]]
 
 
 @strict

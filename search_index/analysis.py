@@ -6,6 +6,11 @@ and "Kovalchuk", "учёных" and "ученых" meet), then stemmed by the Sn
 stemmer of its own script: Cyrillic words by the Russian one, Latin words by
 the English one, anything else left whole. Deciding per word, not per
 document, lets one quote mix both scripts.
+
+Stop words are indexed, each at its own position, so that a quoted phrase
+matches only where every one of its words stands in order ("of europe" is
+not "europe"); words typed outside quotes leave them out, as they help find
+nothing there.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.lang import stemmer_for_language
 from whoosh.support.charset import accent_map
 
-STOP_WORDS = frozenset(
-    "a an and are as at be by for from if in is it of on or that the this to was were with".split()
+ENGLISH_STOP_WORDS = frozenset("a an and are as at be by for from if in is it of on or that the this to was were with".split())
+RUSSIAN_STOP_WORDS = frozenset(
+    "а без бы в во да для до же за и из или к ко ли на над о об обо от по под при про с со у что чтобы это как так".split()
 )
-"""Words too common to help find a quote. Negations and pronouns stay: "we don't close" is a quote."""
+STOP_WORDS = ENGLISH_STOP_WORDS | RUSSIAN_STOP_WORDS
+"""Words too common to help find a quote when typed on their own. Negations and pronouns stay in
+both languages ("we don't close", "мы не закроем" are quotes)."""
 
 WORDS = re.compile(r"\w+(?:\.\w+)*")
 """A word, as the index splits text: letters and digits, with dots inside (`U.S.`, `3.5`)."""
@@ -57,12 +65,12 @@ def stem(word: str) -> str:
 
 
 class WordTokenizer(Tokenizer):
-    """Splits text into words, folds them, drops stop words and stems each by its script, in one
-    pass: the chain of a Whoosh tokenizer and filters did the same with a generator per step, and
-    indexing spends most of its time here.
+    """Splits text into words, folds them and stems each by its script, in one pass: the chain of a
+    Whoosh tokenizer and filters did the same with a generator per step, and indexing spends most of
+    its time here.
 
-    Positions are renumbered without the stop words, as Whoosh's StopFilter does: a phrase query
-    loses its stop words too, so "window to the West" must find "window" and "west" side by side.
+    Indexing keeps stop words (whole, at their positions); a query drops them unless `removestops`
+    is False, which is how phrases ask (see `search_index.query`).
     """
 
     def __call__(
@@ -76,10 +84,10 @@ class WordTokenizer(Tokenizer):
         for match in matches:
             word = match.group().lower().translate(_FOLD)
             stopped = word in STOP_WORDS
-            if stopped and removestops:
+            if stopped and removestops and mode != "index":
                 continue
             token.text = word if stopped else stem(word)
-            token.stopped = stopped
+            token.stopped = False
             token.boost = 1.0
             if keeporiginal:
                 token.original = match.group()

@@ -48,8 +48,9 @@ NAMES = Names()
 class DocArrays:
     """Per document: its fact's position (-1 for entities and the checkpoint), whether it is the
     fact's own document (which stores the record) rather than an excerpt, the first and last day
-    it can have occurred (yyyymmdd), its year, and the codes of its speaker (-1 for none) and
-    type; publishers as ragged rows (`publishers[starts[d]:starts[d + 1]]`)."""
+    it can have occurred (yyyymmdd), its year, and the codes of its speaker (-1 for none), type
+    and quote kind (-1 for facts other than statements); publishers as ragged rows
+    (`publishers[starts[d]:starts[d + 1]]`)."""
 
     position: np.ndarray
     own: np.ndarray
@@ -58,6 +59,7 @@ class DocArrays:
     year: np.ndarray
     speaker: np.ndarray
     type: np.ndarray
+    quote_kind: np.ndarray
     starts: np.ndarray
     publishers: np.ndarray
 
@@ -71,6 +73,7 @@ class DocArrays:
         upper = np.zeros(n, dtype=np.int32)
         speaker = np.full(n, -1, dtype=np.int32)
         type_ = np.full(n, -1, dtype=np.int32)
+        kind = np.full(n, -1, dtype=np.int32)
         counts = np.zeros(n, dtype=np.int64)
         publishers: list[int] = []
         for d, brief in enumerate(briefs):
@@ -83,11 +86,13 @@ class DocArrays:
             if brief.speaker:
                 speaker[d] = NAMES.code(brief.speaker)
             type_[d] = NAMES.code(brief.type)
+            if brief.quote_kind:
+                kind[d] = NAMES.code(brief.quote_kind)
             counts[d] = len(brief.publishers)
             publishers.extend(NAMES.code(p) for p in brief.publishers)
         starts = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
-        return cls(position, own, lower, upper, lower // 10000, speaker, type_, starts, np.array(publishers, dtype=np.int32))
+        return cls(position, own, lower, upper, lower // 10000, speaker, type_, kind, starts, np.array(publishers, dtype=np.int32))
 
     @classmethod
     def joined(cls, parts: list[DocArrays]) -> DocArrays:
@@ -100,7 +105,7 @@ class DocArrays:
             offset += part.starts[-1]
         starts.append(np.array([offset], dtype=np.int64))
         return cls(
-            *(np.concatenate([getattr(p, name) for p in parts]) for name in ("position", "own", "lower", "upper", "year", "speaker", "type")),
+            *(np.concatenate([getattr(p, name) for p in parts]) for name in ("position", "own", "lower", "upper", "year", "speaker", "type", "quote_kind")),
             np.concatenate(starts),
             np.concatenate([p.publishers for p in parts]),
         )

@@ -36,6 +36,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 _BLOCK = struct.Struct("<iIIfBBBx")
 """Bytes of data after this header (negative for a term's last block), postings, last id, highest
 weight, compression level, shortest and longest field length (as Whoosh's length bytes)."""
+BLOCK_HEADER = _BLOCK.size
 _HEADER = struct.Struct("<IBBxx")
 """Postings in the block, how its weights are kept, how its values are kept (padded to 8 bytes)."""
 ALL_ONE, ONE_FOR_ALL, ONE_EACH = 0, 1, 2

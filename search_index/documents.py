@@ -7,7 +7,9 @@ an excerpt is one more document (the excerpt, its title and publisher). Each doc
 stands (`record`), so a hit shows its provenance without going back to the
 database, and a correction can rebuild the documents from the index alone.
 Entities are kept as documents of their own kind so that a speaker's names
-travel with the index; they never match a search.
+travel with the index; they never match a search. A fact's own document lists
+the entities it concerns (`entities`: its speaker, parties, host, visitors,
+body, the stream it stands in), which a search for an entity's name finds.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import orjson
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
-from events.catalogue import ANONYMOUS
+import re
+
+from events.catalogue import ANONYMOUS, STREAM_PATTERN
 from events.edtf_dates import EdtfDate, parse_edtf_date
 from events.envelope import EventEnvelope
 from projections.text import fold
@@ -27,6 +31,10 @@ from search_index.analysis import text_analyzer
 STATEMENT = "StatementMade"
 FACT_TEXT_FIELDS = ("title", "summary", "motion", "notes", "threshold", "purpose", "place", "reason", "note", "description")
 """Payload fields of facts other than statements whose words describe the fact, searched as its context."""
+NOT_FACTS = frozenset({"SourceArchived"})
+"""Event types that are no fact to search (an archived copy of a source is found through the facts citing it)."""
+DIRECT, REPORTED = "direct", "reported"
+_STREAM = re.compile(STREAM_PATTERN)
 
 
 def schema() -> Schema:
@@ -42,6 +50,7 @@ def schema() -> Schema:
         about=TEXT(analyzer=analyzer, phrase=True),
         # Filters: exact keys, folded.
         speaker=KEYWORD(commas=True, scorable=False),
+        entities=KEYWORD(commas=True, scorable=True),  # scored: a search for an entity ranks its own facts first
         publisher=KEYWORD(commas=True, scorable=False),
         type=ID,
         # What a search reads for every match, packed in one column: see Brief.
@@ -121,6 +130,7 @@ def documents(record: dict[str, Any], names: Names) -> list[dict[str, Any]]:
     docs = [{
         **filtered,
         **main,
+        "entities": ",".join(concerned(record)),
         "key": fact_key(event_id),
         "record": orjson.dumps(record).decode(),
         "brief": Brief.pack(record, speaker.name, publishers, occurred, None),
@@ -136,6 +146,24 @@ def documents(record: dict[str, Any], names: Names) -> list[dict[str, Any]]:
     return docs
 
 
+def concerned(record: dict[str, Any]) -> list[str]:
+    """The streams a fact concerns: the one it stands in and every stream its payload names."""
+    found = {record["stream"]}
+    for value in record["data"].values():
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, str) and _STREAM.fullmatch(item):
+                found.add(item)
+    found.discard(ANONYMOUS)
+    return sorted(found)
+
+
+def quote_kind(record: dict[str, Any]) -> str | None:
+    """`direct` or `reported` for a statement (statements stored before the field existed are direct), None for other facts."""
+    if record["type"] != STATEMENT:
+        return None
+    return REPORTED if record["data"].get("quote_kind") == REPORTED else DIRECT
+
+
 def fact_key(event_id: str) -> str:
     """The key of a fact's own document, the one that stores its record."""
     return f"{event_id}/f"
@@ -143,7 +171,7 @@ def fact_key(event_id: str) -> str:
 
 class Brief(NamedTuple):
     """The per-document column a search reads for every match: which fact (and which of its
-    sources, for an excerpt), its dates and its facet values."""
+    sources, for an excerpt), its dates and its facet values (`quote_kind` for statements)."""
 
     event: str
     position: int
@@ -153,6 +181,7 @@ class Brief(NamedTuple):
     upper: str
     type: str
     source: int | None
+    quote_kind: str | None
 
     @property
     def year(self) -> str:
@@ -161,9 +190,9 @@ class Brief(NamedTuple):
     @staticmethod
     def pack(record: dict[str, Any], speaker: str | None, publishers: list[str], occurred: EdtfDate, source: int | None) -> bytes:
         return orjson.dumps([record["event_id"], record["position"], speaker, publishers, occurred.lower, occurred.upper,
-                             record["type"], source])
+                             record["type"], source, quote_kind(record)])
 
     @classmethod
     def unpack(cls, raw: bytes) -> Brief:
-        event, position, speaker, publishers, lower, upper, type, source = orjson.loads(raw)
-        return cls(event, position, speaker, tuple(publishers), lower, upper, type, source)
+        event, position, speaker, publishers, lower, upper, type, source, kind = orjson.loads(raw)
+        return cls(event, position, speaker, tuple(publishers), lower, upper, type, source, kind)

@@ -20,7 +20,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from search_index.codec import ArrayBlock, value_positions
+from search_index.codec import BLOCK_HEADER, ArrayBlock, ArrayLeafMatcher, value_positions
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -94,17 +94,64 @@ def positions(segment: Any, field: str, text: str | bytes) -> Arrays:
     found = CACHE.get(key)
     if found is not None:
         return found
+    matcher = _matcher(segment, field, text)
+    found = _positions(_blocks(matcher) if matcher is not None else iter(()), segment.schema[field].format)
+    CACHE.put(key, found)
+    return found
+
+
+WHOLE_POSITIONS = 20_000
+"""A word in more documents of a segment than this (a stop word, mostly) has only the blocks that
+hold a phrase's candidates decoded, unless the candidates are most of them."""
+
+
+def positions_within(segment: Any, field: str, text: str | bytes, wanted: np.ndarray) -> Arrays:
+    """As `positions`, but only sure to hold the documents `wanted` (ascending numbers in the segment)."""
+    if frequency(segment, field, text) <= max(WHOLE_POSITIONS, 8 * len(wanted)):
+        return positions(segment, field, text)
+    directory = _block_directory(segment, field, text)
+    if directory is None:
+        return positions(segment, field, text)
+    last_ids, offsets = directory
+    chosen = np.unique(np.searchsorted(last_ids, wanted))
+    matcher = _matcher(segment, field, text)
+
+    def blocks() -> Iterator[Any]:
+        for block in chosen[chosen < len(offsets)].tolist():
+            matcher._goto(int(offsets[block]))
+            matcher._read_data()
+            yield matcher
+
+    return _positions(blocks(), segment.schema[field].format)
+
+
+def _block_directory(segment: Any, field: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each block's last id and where its header starts, for a word in array blocks (None otherwise)."""
+    key = (segment.segment().segment_id(), field, text, "blocks")
+    found = CACHE.get(key)
+    if found is None:
+        matcher = _matcher(segment, field, text)
+        if not isinstance(matcher, ArrayLeafMatcher):
+            return None
+        last_ids, offsets = [], []
+        while not matcher._atend:
+            last_ids.append(matcher._maxid)
+            offsets.append(matcher._dataoffset - BLOCK_HEADER)
+            matcher._next_block()
+        found = (np.array(last_ids, dtype=np.int64), np.array(offsets, dtype=np.int64))
+        CACHE.put(key, found)
+    return found[0], found[1]
+
+
+def _positions(blocks: Iterator[Any], form: Any) -> Arrays:
     ids: list[np.ndarray] = []
     counts: list[np.ndarray] = []
     deltas: list[np.ndarray] = []
-    matcher = _matcher(segment, field, text)
-    if matcher is not None:
-        form = segment.schema[field].format
-        for block in _blocks(matcher):
-            ids.append(_block_ids(block))
-            block_counts, block_deltas = _block_positions(block, form)
-            counts.append(block_counts)
-            deltas.append(block_deltas)
+    for block in blocks:
+        ids.append(_block_ids(block))
+        block_counts, block_deltas = _block_positions(block, form)
+        counts.append(block_counts)
+        deltas.append(block_deltas)
     count = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
     steps = np.concatenate(deltas) if deltas else np.zeros(0, dtype=np.int64)
     starts = np.zeros(len(count) + 1, dtype=np.int64)
@@ -112,9 +159,7 @@ def positions(segment: Any, field: str, text: str | bytes) -> Arrays:
     # Positions are stored as deltas from the previous one in the same document.
     at = np.cumsum(steps)
     at -= np.repeat(at[starts[:-1]] - steps[starts[:-1]], count)
-    found = (np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64), starts, at)
-    CACHE.put(key, found)
-    return found
+    return (np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64), starts, at)
 
 
 def frequency(segment: Any, field: str, text: str | bytes) -> int:
@@ -133,6 +178,16 @@ def leaves(searcher: Searcher) -> list[tuple[Any, int]]:
     if found is None:
         found = searcher._accord_leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]  # type: ignore[attr-defined]
     return found
+
+
+def segment_state(searcher: Searcher) -> tuple[tuple[str, int], ...]:
+    """What a searcher sees: its segments and how many deletions each has. Anything computed from
+    the index holds for as long as this does."""
+    state: tuple[tuple[str, int], ...] | None = getattr(searcher, "_accord_state", None)
+    if state is None:
+        state = tuple((segment.segment().segment_id(), segment.segment().deleted_count()) for segment, _ in leaves(searcher))
+        searcher._accord_state = state  # type: ignore[attr-defined]
+    return state
 
 
 def _term_info(segment: Any, field: str, text: str | bytes) -> tuple[int, Any]:

@@ -20,7 +20,17 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from search_index.arrays import live
-from search_index.postings import CACHE, document_frequency, frequency, leaves, positions, postings
+from search_index.analysis import STOP_WORDS
+from search_index.postings import (
+    CACHE,
+    document_frequency,
+    field_lengths,
+    frequency,
+    leaves,
+    positions_within,
+    postings,
+    segment_state,
+)
 from search_index.vocabulary import OPENING, words_starting
 
 B = 0.75
@@ -73,12 +83,7 @@ def scored(searcher: Searcher, q: wq.Query) -> Scored | None:
     if isinstance(q, wq.And):
         return _all_of(searcher, q.children())
     if isinstance(q, wq.Phrase):
-        words = _all_of(searcher, [wq.Term(q.fieldname, w, boost=q.boost) for w in q.words])
-        if words is None or not len(words.docs) or len(q.words) == 1:
-            return words
-        if q.slop == 1:
-            return words.within(_adjacent(searcher, q.fieldname, q.words, words.docs))
-        return words.within(np.fromiter(searcher.docs_for_query(q), dtype=np.int64))
+        return _phrase(searcher, q)
     if isinstance(q, (wq.Prefix, wq.Wildcard)):
         if type(q) is wq.Prefix and len(q.text) >= OPENING:
             words = sorted(words_starting([segment for segment, _ in leaves(searcher)], q.fieldname, q.text, OPENING))
@@ -91,6 +96,47 @@ def scored(searcher: Searcher, q: wq.Query) -> Scored | None:
     if q is wq.NullQuery:
         return Scored.empty()
     return None
+
+
+def _phrase(searcher: Searcher, q: wq.Phrase) -> Scored | None:
+    """A phrase's documents, scored as the sum of its words' scores (as Whoosh scores it).
+
+    Its stop words' postings are long (most documents hold "the"): the phrase's candidates are
+    found by its other words, and the stop words' positions and scores are read only there."""
+    rare = [w for w in q.words if w not in STOP_WORDS]
+    common = [w for w in q.words if w in STOP_WORDS] if rare else []
+    words = _all_of(searcher, [wq.Term(q.fieldname, w, boost=q.boost) for w in (rare or q.words)])
+    if words is None or not len(words.docs) or len(q.words) == 1:
+        return words
+    if q.slop != 1:
+        return words.within(np.fromiter(searcher.docs_for_query(q), dtype=np.int64))
+    found = words.within(_adjacent(searcher, q.fieldname, q.words, words.docs))
+    for word in common:
+        found = Scored(found.docs, found.scores + _scores_at(searcher, q.fieldname, word, q.boost, found.docs))
+    return found
+
+
+def _scores_at(searcher: Searcher, field: str, text: str, boost: float, docs: np.ndarray) -> np.ndarray:
+    """A word's scores in `docs` (documents that hold it), from its positions there."""
+    weights = np.zeros(len(docs))
+    lengths = np.zeros(len(docs))
+    for segment, offset in leaves(searcher):
+        inside = np.flatnonzero((docs >= offset) & (docs < offset + segment.doc_count_all()))
+        if not len(inside):
+            continue
+        local = docs[inside] - offset
+        ids, starts, _ = positions_within(segment, field, text, local)
+        rows = np.searchsorted(ids, local)
+        weights[inside] = starts[rows + 1] - starts[rows]
+        lengths[inside] = field_lengths(segment, field)[local]
+    return _bm25(searcher, field, text, weights, lengths, boost)
+
+
+def _bm25(searcher: Searcher, field: str, text: str | bytes, weights: np.ndarray, lengths: np.ndarray, boost: float) -> np.ndarray:
+    """Whoosh's BM25F; its idf counts deleted documents too, as a segment's frequencies do."""
+    idf = log(searcher.doc_count_all() / (document_frequency(searcher, field, text) + 1)) + 1
+    average = searcher.avg_field_length(field) or 1.0
+    return idf * weights * (K1 + 1) / (weights + K1 * ((1 - B) + B * lengths / average)) * boost
 
 
 def _any_of(searcher: Searcher, children: list[wq.Query]) -> Scored | None:
@@ -129,7 +175,7 @@ def _size(searcher: Searcher, q: wq.Query) -> int:
 
 def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Scored:
     # A word's scores hold for as long as the searcher's segments and deletions do.
-    key = (_state(searcher), field, text, boost)
+    key = (segment_state(searcher), field, text, boost)
     kept = CACHE.get(key)
     if kept is None:
         result = _scored_term(searcher, field, text, boost)
@@ -138,21 +184,10 @@ def _term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Sc
     return Scored(*kept)
 
 
-def _state(searcher: Searcher) -> tuple[tuple[str, int], ...]:
-    state: tuple[tuple[str, int], ...] | None = getattr(searcher, "_accord_state", None)
-    if state is None:
-        state = tuple((segment.segment().segment_id(), segment.segment().deleted_count()) for segment, _ in leaves(searcher))
-        searcher._accord_state = state  # type: ignore[attr-defined]
-    return state
-
-
 def _scored_term(searcher: Searcher, field: str, text: str | bytes, boost: float) -> Scored:
     found = [(postings(segment, field, text), offset) for segment, offset in leaves(searcher) if frequency(segment, field, text)]
     if not found:
         return Scored.empty()
-    # Whoosh's BM25F: its idf counts deleted documents too, as a segment's frequencies do.
-    idf = log(searcher.doc_count_all() / (sum(len(ids) for (ids, _, _), _ in found) + 1)) + 1
-    average = searcher.avg_field_length(field) or 1.0
     if len(found) == 1:
         (ids, weights, lengths), offset = found[0]
         docs = ids + offset
@@ -163,7 +198,7 @@ def _scored_term(searcher: Searcher, field: str, text: str | bytes, boost: float
     if searcher.reader().has_deletions():
         keep = live(searcher)[docs]
         docs, weights, lengths = docs[keep], weights[keep], lengths[keep]
-    return Scored(docs, idf * weights * (K1 + 1) / (weights + K1 * ((1 - B) + B * lengths / average)) * boost)
+    return Scored(docs, _bm25(searcher, field, text, weights, lengths, boost))
 
 
 def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.ndarray) -> np.ndarray:
@@ -179,7 +214,7 @@ def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.n
         for place in order:
             if not len(local):
                 break
-            ids, starts, at = positions(segment, field, words[place])
+            ids, starts, at = positions_within(segment, field, words[place], local)
             rows = np.searchsorted(ids, local)
             inside = rows < len(ids)
             rows = rows[inside][ids[rows[inside]] == local[inside]]

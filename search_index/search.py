@@ -2,10 +2,13 @@
 
 A fact can match through several documents (its statement and each of its
 sources); it counts once, ranked by its best document, and shows the words of
-that document. Facets count facts over the whole result set, not the page.
-When the words as typed find little, each word is retried with close
-spellings (`Dubnna` finds Dubna), and a suggestion built from the index's own
-words is offered.
+that document. A fact matched in the words as printed (or one the entity
+searched for takes part in) ranks above every fact matched only in what they
+are about (titles, publishers, context). Facets count facts over the whole
+result set, not the page. When the words as typed find little, each word is
+retried with close spellings (`Dubnna` finds Dubna), and a suggestion built
+from the index's own words is offered. The entities the query names come
+first, as cards.
 """
 
 from __future__ import annotations
@@ -19,19 +22,24 @@ import orjson
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search_index.analysis import WORDS, fold_word, stem, term_of
+from search_index.analysis import STOP_WORDS, WORDS, fold_word, stem, term_of
 from search_index.arrays import NAMES, DocArrays, doc_arrays, live, own_documents
-from search_index.documents import Brief, fact_key
+from search_index.directory import entity_directory
+from search_index.documents import DIRECT, REPORTED, Brief, fact_key
 from search_index.highlight import highlight
 from search_index.index import SearchIndex
+from search_index.matching import Leaf, leaves as query_leaves, matched_in, texts_of
+from search_index.names import Directory, NamedEntity
 from search_index.postings import document_frequency, leaves
 from search_index.query import (
+    ENTITY_FIELD,
     FIELD_BOOSTS,
     OPERATORS,
     Filters,
     QueryError,
     filters,
     parse,
+    restricted,
     term_texts,
     widened,
     without_negations,
@@ -41,6 +49,11 @@ from search_index.scoring import scored
 from search_index.vocabulary import OPENING, words_within
 
 Sort = Literal["relevance", "date"]
+QuoteKind = Literal["direct", "reported"]
+IN_WORDS = frozenset({"text"})
+"""The field of the words as printed: quotes, original words, excerpts."""
+FIRST_TIER = frozenset({"text", ENTITY_FIELD})
+"""Where a match ranks a fact above those matched only in what it is about."""
 MAX_PER_PAGE = 100
 FACET_SIZE = 20
 FEW_HITS = 3
@@ -61,10 +74,16 @@ class SearchRequest:
     sort: Sort = "relevance"
     page: int = 1
     per_page: int = 20
+    kind: QuoteKind | None = None
+    """Statements of one kind only: direct quotes or reported speech."""
+    quotes_only: bool = False
+    """Facts matched in the words as printed only (not through titles, speakers or context)."""
 
     def __post_init__(self) -> None:
         if self.sort not in ("relevance", "date"):
             raise QueryError("sort", "must be relevance or date")
+        if self.kind not in (None, DIRECT, REPORTED):
+            raise QueryError("kind", "must be direct or reported")
         if self.page < 1:
             raise QueryError("page", "must be 1 or more")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
@@ -81,6 +100,7 @@ class Hit:
     """The source whose document matched, or None where the statement itself did."""
     score: float | None
     highlight: str
+    matched_in: list[str]
 
     def to_json(self) -> dict[str, Any]:
         record = self.record
@@ -96,9 +116,11 @@ class Hit:
             "occurred": record["occurred"],
             "recorded_at": record["recorded_at"],
             "quote": data["quote"] if statement else _fact_words(record, self.source),
+            "quote_kind": (data.get("quote_kind") or DIRECT) if statement else None,
             "original_text": data.get("original_text") if statement else None,
             "context": data.get("context") if statement else None,
             "highlight": self.highlight,
+            "matched_in": self.matched_in,
             "sources": record["sources"],
             "corrections": record.get("corrections", []),
             "score": self.score,
@@ -108,6 +130,7 @@ class Hit:
 @dataclass
 class SearchResults:
     total: int
+    entities: list[NamedEntity]
     hits: list[Hit]
     facets: dict[str, list[dict[str, Any]]]
     suggestion: str | None
@@ -120,6 +143,7 @@ class SearchResults:
             "total": self.total,
             "page": self.page,
             "per_page": self.per_page,
+            "entities": [entity.to_json() for entity in self.entities],
             "hits": [hit.to_json() for hit in self.hits],
             "facets": self.facets,
             "suggestion": self.suggestion,
@@ -129,13 +153,17 @@ class SearchResults:
 
 def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     searcher = index.searcher()
-    words = parse(searcher.schema, request.q)
+    directory = entity_directory(searcher)
+    parsed = parse(searcher.schema, request.q, directory)
+    words = parsed.query
     excluded = np.zeros(0, dtype=np.int64)
     if words is not None:
         words, negated = without_negations(words)
         if negated:
             excluded = _Found.of(searcher, wq.Or(negated), Filters()).facts
-    narrowed = filters(request.speaker, request.publisher, request.type, request.start, request.end)
+        if request.quotes_only:
+            words = restricted(words, IN_WORDS) or wq.NullQuery
+    narrowed = filters(request.speaker, request.publisher, request.type, request.start, request.end, request.kind)
     found = _Found.of(searcher, words, narrowed, excluded)
     fuzzy_used = False
     suggestion = None
@@ -152,11 +180,13 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     if request.sort == "date" or words is None:
         chosen = found.newest(first, request.per_page)
     else:
-        chosen = found.best(searcher, words, first, request.per_page)
-    terms = term_texts(words, searcher.reader()) if words is not None else frozenset()
+        chosen = found.best(searcher, words, first, request.per_page, _first_tier(searcher, words))
+    terms = term_texts(words, searcher.reader()) - STOP_WORDS if words is not None else frozenset()
+    wanted = query_leaves(words)
     return SearchResults(
         total=found.total,
-        hits=[_hit(searcher, docnum, score, terms, record)
+        entities=list(parsed.entities),
+        hits=[_hit(searcher, docnum, score, terms, wanted, directory, record)
               for (docnum, score), record in zip(chosen, _records(searcher, [docnum for docnum, _ in chosen]), strict=True)],
         facets=found.facets(),
         suggestion=suggestion,
@@ -206,6 +236,8 @@ class _Found:
             keep &= arrays.upper[docs] >= int(narrowed.start.replace("-", ""))
         if narrowed.end is not None:
             keep &= arrays.lower[docs] <= int(narrowed.end.replace("-", ""))
+        if narrowed.quote_kind is not None:
+            keep &= arrays.quote_kind[docs] == NAMES.code(narrowed.quote_kind)
         if excluded is not None and len(excluded):
             keep &= ~np.isin(arrays.position[docs], excluded)
         return cls(arrays, docs[keep], scores[keep] if scores is not None else None)
@@ -217,6 +249,7 @@ class _Found:
             "publisher": _counted(arrays.publishers_of(firsts)),
             "year": _counted(arrays.year[firsts], years=True),
             "type": _counted(arrays.type[firsts]),
+            "kind": _counted(arrays.quote_kind[firsts]),
         }
 
     def newest(self, first: int, count: int) -> list[tuple[int, float | None]]:
@@ -229,23 +262,40 @@ class _Found:
         scores = self.scores[np.searchsorted(self.docs, page)]  # self.docs is ascending
         return [(int(d), float(x)) for d, x in zip(page, scores, strict=True)]
 
-    def best(self, searcher: Searcher, words: wq.Query, first: int, count: int) -> list[tuple[int, float | None]]:
-        """A page of facts by relevance, each shown through its best-scoring document."""
+    def best(self, searcher: Searcher, words: wq.Query, first: int, count: int,
+             preferred: np.ndarray | None = None) -> list[tuple[int, float | None]]:
+        """A page of facts by relevance, each shown through its best-scoring document; facts with a
+        `preferred` document (ascending numbers) first, each shown through its best preferred one."""
         if self.scores is None:
             return _whoosh_top(searcher, words, self, first + count)[first:]
         if not self.total:
             return []
+        scores = self.scores
+        lift = 0.0
+        if preferred is not None and len(preferred):
+            lift = float(np.abs(scores).max()) + 1.0
+            scores = scores + np.isin(self.docs, preferred, assume_unique=True) * lift
         best = np.full(self.total, -np.inf)
-        np.maximum.at(best, self.fact_of, self.scores)
+        np.maximum.at(best, self.fact_of, scores)
         wanted = min(first + count, self.total)
         top = np.argpartition(-best, wanted - 1)[:wanted]
         top = top[np.lexsort((self.facts[top], -best[top]))][first:]
         # Each chosen fact through its best document (the first such, if several tie).
-        rows = np.flatnonzero(np.isin(self.fact_of, top) & (self.scores == best[self.fact_of]))
+        rows = np.flatnonzero(np.isin(self.fact_of, top) & (scores == best[self.fact_of]))
         doc_of = {}
         for row in rows.tolist():
             doc_of.setdefault(int(self.fact_of[row]), row)
-        return [(int(self.docs[doc_of[int(f)]]), float(best[f])) for f in top]
+        return [(int(self.docs[doc_of[int(f)]]), float(self.scores[doc_of[int(f)]])) for f in top]
+
+
+def _first_tier(searcher: Searcher, words: wq.Query) -> np.ndarray | None:
+    """The documents matched in the words as printed or as an entity's own facts, when the query also
+    matches elsewhere (None when it matches nowhere else, or has a shape only Whoosh answers)."""
+    tier = restricted(words, FIRST_TIER)
+    if tier is None or tier == words:
+        return None if tier is not None else np.zeros(0, dtype=np.int64)
+    matched = scored(searcher, tier)
+    return matched.docs if matched is not None else None
 
 
 def _counted(codes: np.ndarray, *, years: bool = False) -> list[dict[str, Any]]:
@@ -288,14 +338,17 @@ def _brief(searcher: Searcher, docnum: int) -> Brief:
     raise LookupError(docnum)
 
 
-def _hit(searcher: Searcher, docnum: int, score: float | None, terms: frozenset[str], record: dict[str, Any]) -> Hit:
+def _hit(searcher: Searcher, docnum: int, score: float | None, terms: frozenset[str], wanted: list[Leaf],
+         directory: Directory, record: dict[str, Any]) -> Hit:
     brief = _brief(searcher, docnum)
-    data, sources = record["data"], record["sources"]
+    sources = record["sources"]
     source = sources[brief.source] if brief.source is not None else None
-    # The matched document's own words first, then the rest of the fact's, for the snippet.
-    texts = [source.get("quote")] if source is not None else []
-    texts += [data.get("quote"), data.get("original_text"), *(s.get("quote") for s in sources), data.get("context")]
-    return Hit(record, brief.speaker, source, score, highlight([t for t in texts if t], terms))
+    speaker = directory.entities.get(record["data"].get("speaker", "")) if record["type"] == "StatementMade" else None
+    texts = texts_of(record, speaker.names if speaker is not None else (), brief.source)
+    places, first = matched_in(record, texts, wanted)
+    # The first text that matched is the snippet; with no match in any (a filter alone), the words themselves.
+    shown = [first] if first is not None else [text for _, text in texts[:1]]
+    return Hit(record, brief.speaker, source, score, highlight(shown, terms), places)
 
 
 def _records(searcher: Searcher, docnums: list[int]) -> list[dict[str, Any]]:

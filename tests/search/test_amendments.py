@@ -54,12 +54,14 @@ def test_correcting_and_retracting_in_one_batch_and_across_batches_agree(searcha
 def test_a_speaker_registered_or_renamed_later_is_found_by_the_new_names(searchable: Searchable) -> None:
     said = searchable.append(GRINEV, statement("the war machine", speaker=GRINEV, context=None))
     assert searchable.hits("machine")[0]["speaker"] == GRINEV  # not registered yet: the stream stands in
-    registered = searchable.append(GRINEV, entity("Boris Grinev", "person", ["Борис Гринёв"]))
-    assert searchable.hits("Гринёв machine")[0]["speaker"] == "Boris Grinev"
+    registered = searchable.append(GRINEV, entity("Boris Grinev", "person", ["Борис Гринёв", "Бобби"]))
+    assert searchable.hits("Бобби machine")[0]["speaker"] == "Boris Grinev"
     searchable.append(GRINEV, fact("FactCorrected", "2026-01-01", target=registered.ids[0],
                                    fields={"aliases": ["Borys Hryniov"]}, reason="Ukrainian spelling."))
     assert [h["event_id"] for h in searchable.hits("Hryniov machine")] == said.ids
-    assert searchable.search("Гринёв machine").total == 0
+    assert searchable.search("Бобби machine").total == 0
+    # His name in Cyrillic letters still names him, though no alias spells it so any more.
+    assert [h["event_id"] for h in searchable.hits("Гринёв machine")] == said.ids
     searchable.append(GRINEV, fact("FactRetracted", "2026-01-02", target=registered.ids[0], reason="Duplicate entity."))
     assert searchable.search("Hryniov machine").total == 0
     assert searchable.hits("machine")[0]["speaker"] == GRINEV

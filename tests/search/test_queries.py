@@ -51,7 +51,7 @@ def test_a_phrase_needs_its_words_in_order(archive: Searchable) -> None:
 
 
 def test_or_and_not_where_not_excludes_a_fact_any_of_whose_documents_match(archive: Searchable) -> None:
-    assert archive.search("spies OR Dubna").total == 3
+    assert archive.search("spies OR Dubna").total == 4  # Dubna also in Cyrillic letters: "Учёные Дубны"
     assert "CERN continues to be infiltrated by Russian spies" not in firsts(archive.hits("Russian NOT spies"))
     # The war-machine quote goes too: its source's title speaks of spies.
     assert archive.search("Russian NOT spies").total == archive.search("Russian").total - 2
@@ -73,7 +73,7 @@ def test_russian_words_meet_their_other_forms_and_names_their_other_scripts(arch
 
 def test_a_misspelled_word_is_matched_loosely_and_a_suggestion_offered(archive: Searchable) -> None:
     results = archive.search("Dubnna")
-    assert results.fuzzy and results.total == 1
+    assert results.fuzzy and results.total == 2  # Dubna, and Дубны through its Latin spelling
     assert results.suggestion == "Dubna"
     assert archive.search("Dubna").suggestion is None
 
@@ -129,8 +129,8 @@ def test_highlights_mark_the_matched_words(archive: Searchable) -> None:
         'participation of Russian specialists feeds the Russian <mark class="match term0">war</mark> '
         '<mark class="match term1">machine</mark>'
     )
-    [hit] = archive.hits("Dubnna")
-    assert '<mark class="match term0">Dubna</mark>' in hit["highlight"]
+    hits = archive.hits("Dubnna")
+    assert any('<mark class="match term0">Dubna</mark>' in hit["highlight"] for hit in hits)
 
 
 def test_a_hostile_quote_is_escaped_in_its_highlight(searchable: Searchable) -> None:

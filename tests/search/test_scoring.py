@@ -67,7 +67,7 @@ def test_documents_and_scores_match_whoosh(index: SearchIndex) -> None:
     assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
     checked = 0
     for text in queries(index):
-        q = parse(searcher.schema, text)
+        q = parse(searcher.schema, text).query
         assert q is not None
         mine = scored(searcher, q)
         assert mine is not None, text
