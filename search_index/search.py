@@ -102,6 +102,16 @@ class Hit:
     highlight: str
     matched_in: list[str]
 
+    @property
+    def in_words(self) -> bool:
+        """Whether `highlight` is of the words a hit shows as its quote (else it is of another text, such
+        as a source's title or an excerpt that is not the speaker's quote, to be shown beside it)."""
+        if not self.matched_in:
+            return True
+        if self.record["type"] == "StatementMade":
+            return self.matched_in[0] == "quote"
+        return self.matched_in[0] in ("excerpt", "context")
+
     def to_json(self) -> dict[str, Any]:
         record = self.record
         data = record["data"]

@@ -237,6 +237,8 @@ def search_command(
     type: Annotated[str | None, typer.Option("--type", help="Event type, such as StatementMade")] = None,
     start: Annotated[str | None, typer.Option("--from", help="Occurred on or after (EDTF: 2024, 2024-06, 2024-06-20)")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Occurred on or before (EDTF)")] = None,
+    kind: Annotated[str | None, typer.Option(help="direct (quotes) or reported (speech as the publisher tells it) only")] = None,
+    quotes_only: Annotated[bool, typer.Option("--quotes-only", help="Only facts matched in the words as printed")] = False,
     sort: Annotated[str, typer.Option(help="relevance or date (newest first)")] = "relevance",
     page: Annotated[int, typer.Option(min=1)] = 1,
     per_page: Annotated[int, typer.Option(min=1, max=100)] = 10,
@@ -247,7 +249,7 @@ def search_command(
     run_catch_up(runner)
     try:
         request = SearchRequest(q=query, speaker=speaker, publisher=publisher, type=type, start=start, end=end,
-                                sort=sort, page=page, per_page=per_page)  # type: ignore[arg-type]
+                                sort=sort, page=page, per_page=per_page, kind=kind, quotes_only=quotes_only)  # type: ignore[arg-type]
         results = search(index, request)
     except QueryError as exc:
         err.print(f"[red]accord search:[/red] {exc.parameter}: {exc.reason}", highlight=False)
@@ -265,11 +267,23 @@ def _print_results(results: SearchResults) -> None:
     out.print(f"{shown}{_count(results.total, 'fact')}" + (" (close spellings included)" if results.fuzzy else ""))
     if results.suggestion:
         out.print(f"did you mean: {results.suggestion}")
+    for entity in results.entities:
+        aliases = f" (also {', '.join(entity.aliases)})" if entity.aliases else ""
+        out.print(f"entity: [bold]{escape(entity.name)}[/bold], {entity.kind}{escape(aliases)} · {entity.id}")
     for number, hit in enumerate(results.hits, start=first + 1):
         fact = hit.to_json()
         out.print()
         out.print(f"{number}. [bold]{escape(fact['speaker'] or fact['type'])}[/bold], {fact['occurred']}")
-        out.print(f"   “{escape(_marked(fact['highlight']))}”")
+        places = fact["matched_in"]
+        snippet = escape(_marked(fact["highlight"]))
+        words = snippet if hit.in_words else escape(fact["quote"])
+        if fact["quote_kind"] == "reported":  # the publisher's account, never in quotation marks
+            publisher = fact["sources"][0]["publisher"] if fact["sources"] else "the source"
+            out.print(f"   according to {escape(publisher)}: {words}")
+        else:
+            out.print(f"   “{words}”")
+        if places:
+            out.print(f"   matched in {', '.join(places)}" + ("" if hit.in_words else f": {snippet}"))
         for source in fact["sources"]:
             where = ", ".join(str(source[k]) for k in ("publisher", "title", "published", "url") if source.get(k))
             out.print(f"   source: {escape(where)}")

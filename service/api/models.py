@@ -235,9 +235,15 @@ class SearchHit(BaseModel):
     recorded_at: str
     quote: str = Field(description="The words as printed: a statement's quote, or the matched source's excerpt",
                        examples=["infiltrated by Russian spies"])
+    quote_kind: Literal["direct", "reported"] | None = Field(
+        description="A statement's kind: `direct` (the speaker's own words as printed) or `reported` (the publisher's account); "
+                    "null for other facts", examples=["direct"])
+    matched_in: list[Literal["quote", "original_text", "speaker", "source_title", "excerpt", "context"]] = Field(
+        description="Where the query matched, the words as printed first; `highlight` shows the first", examples=[["quote"]])
     original_text: str | None = None
     context: str | None = None
-    highlight: str = Field(examples=['infiltrated by Russian <mark class="match term0">spies</mark>'])
+    highlight: str = Field(description="The first text the query matched (see `matched_in`), HTML-escaped, the matched words in <mark>",
+                           examples=['infiltrated by Russian <mark class="match term0">spies</mark>'])
     sources: list[Source]
     corrections: list[str] = Field(description="Ids of the corrections folded into this fact, oldest first")
     score: float | None = Field(description="Relevance (BM25F); null for a search by filters alone")
@@ -253,6 +259,16 @@ class Facets(BaseModel):
     publisher: list[FacetValue]
     year: list[FacetValue]
     type: list[FacetValue]
+    kind: list[FacetValue] = Field(description="Statements by kind: direct quotes and reported speech")
+
+
+class NamedEntity(BaseModel):
+    """A registered entity the query names, under any of its names or scripts."""
+
+    id: str = Field(examples=["org-jinr"])
+    name: str = Field(examples=["JINR"])
+    kind: str = Field(examples=["organization"])
+    aliases: list[str] = Field(examples=[["Joint Institute for Nuclear Research", "ОИЯИ"]])
 
 
 class SearchResults(BaseModel):
@@ -261,6 +277,7 @@ class SearchResults(BaseModel):
     total: int = Field(examples=[3])
     page: int = Field(examples=[1])
     per_page: int = Field(examples=[20])
+    entities: list[NamedEntity] = Field(description="The registered entities the query names, best first")
     hits: list[SearchHit]
     facets: Facets
     suggestion: str | None = Field(description="The query with unknown words replaced by close indexed ones", examples=[None])

@@ -26,9 +26,11 @@ router = APIRouter(dependencies=[Depends(reader)], tags=["search"])
     "/search",
     summary="Search quotes and sources",
     description=(
-        'Words (all required), "phrases", AND/OR/NOT, parentheses and prefixes (`Kovalch*`); misspelled words are '
-        "matched loosely when the words as typed find little, and a suggestion is offered. Case, accents and ё/е "
-        "do not matter; English and Russian words match their other forms. A query the parser cannot read is a 400."
+        'Words (all required), "phrases" (every word in order, stop words included), AND/OR/NOT, parentheses and '
+        "prefixes (`Kovalch*`); misspelled words are matched loosely when the words as typed find little, and a "
+        "suggestion is offered. Case, accents and ё/е do not matter; English and Russian words match their other "
+        "forms, Cyrillic and Latin spellings meet, and a registered entity's name in any script finds everything "
+        "about it (`entities` lists it first). A query the parser cannot read is a 400."
     ),
     response_model=models.SearchResults,
     responses=responses(400, 401, 403, 422),
@@ -41,16 +43,19 @@ async def search_endpoint(
     type: Annotated[models.EventType | None, Query(description="Event type")] = None,  # type: ignore[valid-type]
     start: Annotated[str | None, Query(alias="from", max_length=100, description="Occurred on or after (EDTF)", examples=["2024"])] = None,
     end: Annotated[str | None, Query(alias="to", max_length=100, description="Occurred on or before (EDTF)", examples=["2024-06"])] = None,
+    kind: Annotated[Literal["direct", "reported"] | None, Query(description="Statements of this kind only: direct quotes or reported speech")] = None,
+    quotes_only: Annotated[bool, Query(description="Only facts matched in the words as printed (quote, original words, excerpt), not through titles, speakers or context")] = False,
     sort: Annotated[Literal["relevance", "date"], Query(description="relevance, or date (newest first)")] = "relevance",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
 ) -> Response:
     query = SearchRequest(q=q, speaker=speaker, publisher=publisher, type=type, start=start, end=end, sort=sort, page=page,
-                          per_page=per_page)
+                          per_page=per_page, kind=kind, quotes_only=quotes_only)
     archive = archive_of(request)
     loop = asyncio.get_running_loop()
     if wants_html(request):
-        page: Response = await loop.run_in_executor(archive.searches, pages.search_page, request, archive.index, query)
+        page: Response = await loop.run_in_executor(archive.searches, pages.search_page, request, archive.index,
+                                                    archive.store.engine, query)
         return page
     found = await loop.run_in_executor(archive.searches, lambda: search(archive.index, query).to_json())
     return varied(json_response(found))

@@ -24,17 +24,24 @@ from events.amendments import merged
 from events.catalogue import STREAM_PATTERN
 from events.errors import FieldProblem
 from projections import AsOf
-from projections.agreements import AgreementList, AgreementState
+from projections.agreements import AgreementList, AgreementState, list_agreements
 from projections.entities import Entity, EntityList, names_of
 from projections.timeline import TimelinePage
 from search_index import QueryError, SearchIndex, SearchRequest, search
+from search_index.names import NamedEntity
 from service.web.cite import cite
 from service.web.forms import PAYLOAD_FIELDS
 from service.web.rendering import link, render, summary_of, type_label
 from service.web.svg import Span, draw
 
-FACETS = (("type", "Kind of fact"), ("speaker", "Speaker"), ("publisher", "Publisher"), ("year", "Year"))
-FILTERS = (("speaker", "Speaker"), ("publisher", "Publisher"), ("type", "Kind"), ("from", "From"), ("to", "To"))
+FACETS = (("type", "Kind of fact"), ("kind", "Quoted or reported"), ("speaker", "Speaker"), ("publisher", "Publisher"), ("year", "Year"))
+FILTERS = (("speaker", "Speaker"), ("publisher", "Publisher"), ("type", "Kind"), ("kind", "Quoted or reported"), ("from", "From"),
+           ("to", "To"), ("quotes_only", "Matched in"))
+KIND_LABELS = {"direct": "direct quotes", "reported": "reported speech"}
+PLACE_LABELS = {
+    "quote": "the quote", "original_text": "the original words", "excerpt": "a source's excerpt", "context": "the context",
+    "source_title": "a source's title or publisher", "speaker": "the speaker's names",
+}
 _STREAMISH = re.compile(STREAM_PATTERN)
 
 
@@ -50,8 +57,9 @@ def _streams_in(value: Any) -> list[str]:
 # -- search -----------------------------------------------------------------------
 
 
-def search_page(request: Request, index: SearchIndex, query: SearchRequest) -> Response:
-    """The search home and results: hits, facets that filter, active filters, pages, "did you mean"."""
+def search_page(request: Request, index: SearchIndex, engine: Engine, query: SearchRequest) -> Response:
+    """The search home and results: the entities the query names, hits (where each matched), facets that
+    filter, active filters, pages, "did you mean"."""
     params = _params(request)
     error: str | None = None
     try:
@@ -65,6 +73,10 @@ def search_page(request: Request, index: SearchIndex, query: SearchRequest) -> R
         for hit in results.hits:
             shown = hit.to_json()
             shown["highlight"] = Markup(shown["highlight"])  # escaped by the index; the one markup pages trust
+            # The quote itself is shown highlighted only where the match is in it; elsewhere the page
+            # says where it is and shows that text highlighted beside the quote.
+            shown["in_words"] = hit.in_words
+            shown["places"] = [PLACE_LABELS[place] for place in shown["matched_in"]]
             hits.append(shown)
         for name, label in FACETS:
             entries = []
@@ -75,7 +87,7 @@ def search_page(request: Request, index: SearchIndex, query: SearchRequest) -> R
                     shown_value = value if value != "0001" else "no known start"
                 else:
                     url, active = _link(params, **{name: value}), params.get(name) == value
-                    shown_value = type_label(value) if name == "type" else value
+                    shown_value = type_label(value) if name == "type" else KIND_LABELS.get(value, value) if name == "kind" else value
                 entries.append({"value": shown_value, "count": entry["count"], "url": url, "active": active})
             if entries:
                 facets.append({"name": name, "label": label, "entries": entries})
@@ -84,8 +96,8 @@ def search_page(request: Request, index: SearchIndex, query: SearchRequest) -> R
             window = sorted({1, count, *range(max(1, query.page - 2), min(count, query.page + 2) + 1)})
             pages = [{"number": n, "url": _link(params, page=n if n > 1 else None), "current": n == query.page} for n in window]
     active = [
-        {"label": label, "value": type_label(params[name]) if name == "type" else params[name], "remove": _link(params, **{name: None})}
-        for name, label in FILTERS if params.get(name)
+        {"label": label, "value": _filter_value(name, params[name]), "remove": _link(params, **{name: None})}
+        for name, label in FILTERS if params.get(name) and (name != "quotes_only" or query.quotes_only)
     ]
     suggestion = None
     if results is not None and results.suggestion:
@@ -104,10 +116,33 @@ def search_page(request: Request, index: SearchIndex, query: SearchRequest) -> R
         "next": _link(params, page=query.page + 1) if results and query.page < last_page else None,
         "suggestion": suggestion,
         "error": error,
+        "entities": _entity_cards(engine, results.entities) if results is not None else [],
+        "translated": any(hit["original_text"] for hit in hits),
         "hidden": {k: v for k, v in params.items() if k in ("speaker", "publisher", "type", "per_page")},
     }
     return render(request, "search.html", context, 400 if error else 200)
 
+
+def _filter_value(name: str, value: str) -> str:
+    if name == "type":
+        return type_label(value)
+    if name == "kind":
+        return KIND_LABELS.get(value, value)
+    if name == "quotes_only":
+        return "the words themselves"
+    return value
+
+
+def _entity_cards(engine: Engine, entities: list[NamedEntity]) -> list[dict[str, Any]]:
+    """Each entity the query names, with the agreements it is a party to, for the cards above the hits."""
+    if not entities:
+        return []
+    with engine.connect() as connection:
+        cards = []
+        for named in entities:
+            agreements = list_agreements(connection, AsOf.now(), party=named.id).agreements
+            cards.append({"entity": named, "agreements": agreements})
+    return cards
 
 def _parameter_label(parameter: str) -> str:
     return {"from": "From", "to": "To", "q": "Query", "per_page": "Results a page", "page": "Page"}.get(parameter, parameter)

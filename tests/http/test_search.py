@@ -16,7 +16,7 @@ def test_a_phrase_finds_the_statement_with_its_provenance_and_facets(seeded: Ser
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     body = response.json()
     assert set(body) >= {"total", "hits", "facets", "suggestion"}
-    assert set(body["facets"]) == {"speaker", "publisher", "year", "type"}
+    assert set(body["facets"]) == {"speaker", "publisher", "year", "type", "kind"}
     hit = body["hits"][0]
     assert set(hit) >= {"event_id", "position", "stream", "type", "speaker", "occurred", "quote", "highlight", "sources", "score"}
     assert (hit["speaker"], hit["stream"], hit["quote"]) == ("Boris Grinev", "person-boris-grinev", "feeds the Russian war machine")
