@@ -12,6 +12,8 @@ log. Readers are per thread and reopen when a newer commit exists.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,13 +26,14 @@ from whoosh import index as whoosh_index
 from whoosh.index import TOC, EmptyIndexError, FileIndex
 from whoosh.multiproc import MpWriter
 from whoosh.searching import Searcher
-from whoosh.writing import MERGE_SMALL, NO_MERGE, SegmentWriter
+from whoosh.writing import NO_MERGE, SegmentWriter
 
 from projections.runner import Checkpoint
 from search_index import whoosh_fixes  # noqa: F401 - patches Whoosh before any segment is written
 from search_index.arrays import doc_arrays
 from search_index.codec import ArrayCodec
 from search_index.documents import schema
+from search_index.merging import MAX_SEGMENTS, Choice, concatenating, everything
 from search_index.storage import MappedStorage
 
 T = TypeVar("T")
@@ -40,12 +43,12 @@ LOCK_TIMEOUT = 120.0
 STATE_KEY = "state"
 BULK_MB = 1024
 MERGE_MB = 128
-"""Whoosh's estimate of the postings a merge keeps in memory before it spills a sorted run to disk.
+"""Whoosh's estimate of the postings a merge of segments in Whoosh's own format keeps in memory.
 
 The estimate counts the postings' bytes, while Python holds each as a tuple
-of objects: real memory is about ten times it. A rebuild's batches are of a
-fixed size, so their 1024 MB never fill; the final merge can take half of a
-large index at once (with 1024 MB it held 12.5 GB over a 1,000,000-event log).
+of objects: real memory is about ten times it (with 1024 MB a merge held 12.5
+GB over a 1,000,000-event log). Segments of array blocks merge by concatenation
+(`search_index.merging`) and keep nothing of the kind.
 """
 READ_ATTEMPTS = 20
 BULK_PROCS = int(os.environ.get("ACCORD_INDEX_PROCS", "2"))
@@ -61,12 +64,16 @@ class IndexBusy(RuntimeError):
 class SearchIndex:
     """The index directory at `path`, created on first use."""
 
+    background_merges = True
+    """Whether commits that leave more than MAX_SEGMENTS segments start a merge in the background."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.storage = MappedStorage(str(self.path))
         self._local = threading.local()
         self._latest: FileIndex | None = None
+        self._merging: threading.Thread | None = None
         if not whoosh_index.exists_in(str(self.path), INDEX_NAME):
             with self._locked():
                 if not whoosh_index.exists_in(str(self.path), INDEX_NAME):
@@ -106,13 +113,40 @@ class SearchIndex:
                 writer.cancel()
                 raise
             if not writer.is_closed:  # the caller may cancel a batch that found nothing to do
-                writer.commit(mergetype=NO_MERGE if bulk else None)
+                # Never merged as it commits (Whoosh's merge replays postings in Python under the lock):
+                # segments are concatenated in the background once there are too many.
+                writer.commit(mergetype=NO_MERGE)
+                if not bulk and self.background_merges and len(writer.segments) >= MAX_SEGMENTS:
+                    self.merge_in_background()
 
-    def merge(self) -> None:
-        """Merge the segments a bulk run left, as Whoosh's usual policy would."""
+    def merge(self, choose: Choice = everything) -> int:
+        """Concatenate the segments `choose` picks (all of them, by default) into one, under the
+        writer lock; return how many were merged."""
         with self._locked():
             writer = SegmentWriter(self._index(), _lk=False, limitmb=MERGE_MB, codec=CODEC)
-            writer.commit(mergetype=MERGE_SMALL)
+            chosen = len(choose(list(writer.segments)))
+            if not chosen:
+                writer.cancel()
+                return 0
+            writer.commit(mergetype=concatenating(choose))
+        return chosen
+
+    def merge_in_background(self) -> None:
+        """Merge the smallest segments, MAX_SEGMENTS left, in another process (this one's searches
+        keep its interpreter to themselves); one such merge at a time per process."""
+        if self._merging is not None and self._merging.is_alive():
+            return
+
+        def merge() -> None:
+            subprocess.run([sys.executable, "-m", "search_index.merging", str(self.path)], check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        self._merging = threading.Thread(target=merge, name="accord-search-merge", daemon=True)
+        self._merging.start()
+
+    def segments(self) -> int:
+        """How many segments the newest commit has."""
+        return len(self._index()._segments())
 
     def reset(self, version: int) -> None:
         """Drop every document (and the schema, which a new version may change) and start at position 0."""
