@@ -15,7 +15,16 @@ threads send `GET /search` with the seeded query mix of `bench.bench_search`
 (drawn from the log's own quotes: words, AND, phrases,
 misspellings, filters, prefixes; facets and highlights on, 20 hits a page)
 to the same server, after a warm-up, counting any answer other than 200 as
-an error.
+an error. Then the same clients send the same mix while `python -m
+search_index merge --rewrite` merges the whole index anew in another
+process (the searches timed are those sent while it runs). Last, the peer:
+the same facts in a SQLite database published with Datasette (a table of
+facts, its words in an FTS5 table as sqlite-utils makes one, publishers as a
+JSON array), served by `datasette serve` on the same two cores, and the same
+clients send the mix's first DATASETTE_SEARCHES queries to its table view
+(`_search` in FTS5 syntax, facets by speaker, year, type and publisher, 20
+rows; fewer queries, for it answers far fewer a second). Datasette comes with the
+`bench` extra: `pip install -e '.[bench]'`.
 
     python -m bench.bench_http --events 170000 --events 1000000
 
@@ -33,8 +42,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import cycle
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
@@ -262,54 +272,139 @@ def replay(workdir: Path) -> dict[str, Any]:
 
 
 SEARCHES = 2000
+DATASETTE_SEARCHES = 400
 
 
-def search_load(workdir: Path) -> dict[str, Any]:
-    from bench.bench_search import PER_PAGE, WARM_UP, Statement, _fts_rows, query_mix
+def _mix(workdir: Path) -> tuple[int, list[Any]]:
+    """How many quotes the log holds, and the query mix drawn from them (warm-up first)."""
+    from bench.bench_search import WARM_UP, Statement, _fts_rows, query_mix
 
     statements: list[Statement] = []
     for _ in _fts_rows(workdir / "accord.db", statements):
         pass
-    mix = query_mix(statements, SEARCHES + WARM_UP * CLIENTS)
+    return len(statements), query_mix(statements, SEARCHES + WARM_UP * CLIENTS)
 
-    def params(query: Any) -> dict[str, Any]:
-        found = {"q": query.accord, "speaker": query.speaker, "publisher": query.publisher, "per_page": PER_PAGE,
-                 "from": query.start, "to": query.end}
-        return {k: v for k, v in found.items() if v is not None}
 
+def accord_path(query: Any) -> str:
+    from bench.bench_search import PER_PAGE
+
+    found = {"q": query.accord, "speaker": query.speaker, "publisher": query.publisher, "per_page": PER_PAGE,
+             "from": query.start, "to": query.end}
+    return "/search?" + urlencode({k: v for k, v in found.items() if v is not None})
+
+
+def datasette_path(query: Any) -> str:
+    return "/facts/facts.json?" + urlencode(query.datasette(), doseq=True)
+
+
+def _searched(base: str, paths: list[str], until: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """8 clients send `paths` (each once, in turn; over and over while `until()` is false, if given)
+    and time each answer; any status other than 200 is an error."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    with serving(workdir) as (base, pid):
-        with httpx.Client(base_url=base, timeout=60) as client:
-            for query in mix[: WARM_UP * CLIENTS]:
-                client.get("/search", params=params(query))
-        queue = iter(mix[WARM_UP * CLIENTS :])
+    queue = iter(paths) if until is None else cycle(paths)
 
-        def client_loop() -> None:
-            with Loopback(base) as client:
-                while True:
-                    with lock:
-                        query = next(queue, None)
-                    if query is None:
-                        return
-                    started = time.perf_counter()
-                    status, _ = client.request("GET", f"/search?{urlencode(params(query))}")
-                    elapsed = time.perf_counter() - started
-                    with lock:
-                        latencies.append(elapsed)
-                        if status != 200:
-                            errors.append(f"{status} {query.accord!r}")
+    def client_loop() -> None:
+        with Loopback(base) as client:
+            while until is None or not until():
+                with lock:
+                    path = next(queue, None)
+                if path is None:
+                    return
+                started = time.perf_counter()
+                status, _ = client.request("GET", path)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    if status != 200:
+                        errors.append(f"{status} {path[:120]}")
 
-        seconds = _run_all([threading.Thread(target=client_loop) for _ in range(CLIENTS)])
-        rss = rss_mb(pid)
+    seconds = _run_all([threading.Thread(target=client_loop) for _ in range(CLIENTS)])
     latencies.sort()
     return {
-        "quotes": len(statements), "searches": len(latencies), "search_rate": len(latencies) / seconds,
-        "search_errors": len(errors), "search_first_errors": errors[:3],
-        "search_p50_ms": latencies[len(latencies) // 2] * 1000, "search_p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
-        "search_server_rss_mb": rss,
+        "searches": len(latencies), "rate": len(latencies) / seconds, "errors": len(errors), "first_errors": errors[:3],
+        "p50_ms": latencies[len(latencies) // 2] * 1000, "p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "max_ms": latencies[-1] * 1000,
     }
+
+
+def _warmed(base: str, paths: list[str]) -> None:
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for path in paths:
+            client.get(path)
+
+
+def search_load(workdir: Path) -> dict[str, Any]:
+    from bench.bench_search import WARM_UP
+    from search_index import SearchIndex
+
+    quotes, mix = _mix(workdir)
+    paths = [accord_path(query) for query in mix]
+    warm, timed = paths[: WARM_UP * CLIENTS], paths[WARM_UP * CLIENTS :]
+    segments = SearchIndex(workdir / "index").segments()
+    with serving(workdir) as (base, pid):
+        _warmed(base, warm)
+        load = _searched(base, timed)
+        rss = rss_mb(pid)
+        # Searches while the whole index is merged anew in another process.
+        merging = subprocess.Popen([sys.executable, "-m", "search_index", "merge", str(workdir / "index"), "--rewrite"],
+                                   stdout=subprocess.DEVNULL)
+        started = time.perf_counter()
+        during = _searched(base, timed, until=lambda: merging.poll() is not None)
+        merge_seconds = time.perf_counter() - started
+        merged = merging.wait()
+    return {
+        "quotes": quotes, "segments": segments, "searches": load["searches"], "search_rate": load["rate"],
+        "search_errors": load["errors"], "search_first_errors": load["first_errors"],
+        "search_p50_ms": load["p50_ms"], "search_p95_ms": load["p95_ms"], "search_p99_ms": load["p99_ms"],
+        "search_server_rss_mb": rss,
+        "merge_status": merged, "merge_seconds": merge_seconds, "merge_searches": during["searches"],
+        "merge_search_rate": during["rate"], "merge_errors": during["errors"], "merge_first_errors": during["first_errors"],
+        "merge_p50_ms": during["p50_ms"], "merge_p99_ms": during["p99_ms"], "merge_max_ms": during["max_ms"],
+    }
+
+
+@contextmanager
+def datasette_serving(database: Path) -> Iterator[str]:
+    """`datasette serve` on `database`, its time limits raised so that no search or facet is cut short."""
+    port = _free_port()
+    settings = {"sql_time_limit_ms": 60_000, "facet_time_limit_ms": 60_000, "suggest_facets": "off", "default_cache_ttl": 0,
+                "num_sql_threads": 3}
+    command = [sys.executable, "-m", "datasette", "serve", str(database), "--port", str(port)]
+    for name, value in settings.items():
+        command += ["--setting", name, str(value)]
+    log = (database.parent / "datasette.log").open("wb")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"datasette exited: {(database.parent / 'datasette.log').read_text()}")
+            try:
+                if httpx.get(f"{base}/-/versions.json", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(20)
+        log.close()
+
+
+def datasette_load(workdir: Path) -> dict[str, Any]:
+    from bench.bench_search import WARM_UP, build_datasette_db
+
+    _, mix = _mix(workdir)
+    database = workdir / "facts.db"
+    built = build_datasette_db(workdir / "accord.db", database)
+    paths = [datasette_path(query) for query in mix]
+    with datasette_serving(database) as base:
+        _warmed(base, paths[:WARM_UP])
+        load = _searched(base, paths[WARM_UP * CLIENTS :][:DATASETTE_SEARCHES])
+    return {"datasette_" + name: value for name, value in {**built, **load}.items()}
 
 
 def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
@@ -323,22 +418,40 @@ def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
             imported(source, size)
         print(f"replaying {size:,} events as NDJSON ...", file=sys.stderr)
         replayed = replay(workdir)
-        print(f"searching {size:,} events with {CLIENTS} clients ...", file=sys.stderr)
-        results.append({"size": size, **appended, **replayed, **search_load(workdir)})
+        print(f"searching {size:,} events with {CLIENTS} clients, then during a merge ...", file=sys.stderr)
+        searched = search_load(workdir)
+        print(f"searching the same facts through Datasette and FTS5 with {CLIENTS} clients ...", file=sys.stderr)
+        peer = datasette_load(workdir)
+        results.append({"size": size, **appended, **replayed, **searched, **peer,
+                        "workers": os.environ.get("ACCORD_WORKERS", "1")})
     return results
 
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| events | appends/s (8 clients) | errors | p50 / p99 ms | NDJSON replay events/s | server RSS before / peak / end "
-        "| quotes | searches/s (8 clients) | errors | p50 / p95 ms |",
+        "| events | workers | appends/s (8 clients) | errors | p50 / p99 ms | NDJSON replay events/s | server RSS before / peak / end "
+        "| quotes | segments | searches/s (8 clients) | errors | p50 / p95 / p99 ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['size']:,} | {r['workers']} | {r['append_rate']:,.0f} | {r['append_errors']} | {r['append_p50_ms']:.1f} / {r['append_p99_ms']:.1f} "
+            f"| {r['replay_rate']:,.0f} | {r['replay_rss_before_mb']:,.0f} / {r['replay_rss_peak_mb']:,.0f} / {r['replay_rss_end_mb']:,.0f} MB "
+            f"| {r['quotes']:,} | {r['segments']} | {r['search_rate']:,.0f} | {r['search_errors']} "
+            f"| {r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} / {r['search_p99_ms']:.1f} |"
+        )
+    lines += [
+        "",
+        "| events | merge (whole index, another process) s | searches during it | searches/s | errors | p50 / p99 / max ms "
+        "| Datasette + FTS5 searches/s | errors | p50 / p95 ms | accord ÷ Datasette searches/s |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r['size']:,} | {r['append_rate']:,.0f} | {r['append_errors']} | {r['append_p50_ms']:.1f} / {r['append_p99_ms']:.1f} "
-            f"| {r['replay_rate']:,.0f} | {r['replay_rss_before_mb']:,.0f} / {r['replay_rss_peak_mb']:,.0f} / {r['replay_rss_end_mb']:,.0f} MB "
-            f"| {r['quotes']:,} | {r['search_rate']:,.0f} | {r['search_errors']} | {r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} |"
+            f"| {r['size']:,} | {r['merge_seconds']:,.1f} | {r['merge_searches']:,} | {r['merge_search_rate']:,.0f} | {r['merge_errors']} "
+            f"| {r['merge_p50_ms']:.1f} / {r['merge_p99_ms']:.1f} / {r['merge_max_ms']:.1f} "
+            f"| {r['datasette_rate']:,.1f} | {r['datasette_errors']} | {r['datasette_p50_ms']:.1f} / {r['datasette_p95_ms']:.1f} "
+            f"| {r['search_rate'] / r['datasette_rate']:,.1f} |"
         )
     return "\n".join(lines)
 

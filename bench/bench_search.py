@@ -231,6 +231,45 @@ def build_fts(database: Path, path: Path) -> tuple[sqlite3.Connection, list[Stat
     return connection, statements, figures
 
 
+DATASETTE_SCHEMA = (
+    "CREATE TABLE facts (position INTEGER PRIMARY KEY, quote TEXT, who TEXT, context TEXT, type TEXT NOT NULL,"
+    " year INTEGER NOT NULL, lower INTEGER NOT NULL, upper INTEGER NOT NULL, speaker TEXT, publishers TEXT NOT NULL)",
+    "CREATE VIRTUAL TABLE facts_fts USING fts5(quote, who, context, content='facts', content_rowid='position',"
+    " tokenize='porter unicode61 remove_diacritics 2')",
+)
+DATASETTE_INDEXES = tuple(f"CREATE INDEX ix_facts_{column} ON facts ({column})" for column in ("speaker", "year", "type"))
+
+
+def build_datasette_db(database: Path, path: Path) -> dict[str, Any]:
+    """The log's facts as a journalist would publish them with Datasette: one table, its words in an
+    external-content FTS5 table (as sqlite-utils' enable_fts makes it), publishers as a JSON array."""
+    import orjson
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    connection = sqlite3.connect(path, isolation_level=None)
+    for statement in DATASETTE_SCHEMA:
+        connection.execute(statement)
+    started = time.perf_counter()
+    connection.execute("BEGIN")
+    for row in _fts_rows(database, []):
+        if len(row) == 1:
+            connection.execute("DELETE FROM facts WHERE position = ?", row)
+            continue
+        position, quote, who, publisher, context, kind, year, lower, upper, speaker, publishers = row
+        connection.execute(
+            "INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (position, quote, who, context, kind, year, lower, upper, speaker, orjson.dumps(list(publishers)).decode()),
+        )
+    connection.execute("INSERT INTO facts_fts (rowid, quote, who, context) SELECT position, quote, who, context FROM facts")
+    for statement in DATASETTE_INDEXES:
+        connection.execute(statement)
+    connection.execute("COMMIT")
+    rows = connection.execute("SELECT count(*) FROM facts").fetchone()[0]
+    connection.close()
+    return {"datasette_rows": rows, "datasette_build_seconds": time.perf_counter() - started, "datasette_mb": path.stat().st_size / 2**20}
+
+
 # --------------------------------------------------------------------------- the query mix
 
 
@@ -263,6 +302,18 @@ class Query:
         if self.kind == "prefix":
             return self.words[0] + "*"
         return " ".join(self.words)
+
+    def datasette(self) -> dict[str, Any]:
+        """The same search as Datasette's table view takes it: FTS5 syntax, four facets, 20 rows."""
+        found: dict[str, Any] = {"_search": self.fts, "_searchmode": "raw", "_facet": ["speaker", "year", "type"],
+                                 "_facet_array": "publishers", "_size": PER_PAGE}
+        if self.speaker is not None:
+            found["speaker"] = self.speaker
+        if self.publisher is not None:
+            found["publishers__arraycontains"] = self.publisher
+        if self.start is not None and self.end is not None:
+            found["upper__gte"], found["lower__lte"] = self.start * 10000 + 101, self.end * 10000 + 1231
+        return found
 
     @property
     def fts(self) -> str:
@@ -445,7 +496,9 @@ def run_queries(index: Any, connection: sqlite3.Connection, queries: list[Query]
             "ratio_mean": accord["mean_ms"] / fts["mean_ms"],
         }
     slowest = sorted(each, key=lambda row: row["accord_ms"], reverse=True)[:SLOWEST]
-    return {"kinds": figures, "slowest": slowest}
+    phrases = [row for row in each if row["kind"] == "phrase"]
+    phrase_hits = {engine: sum(row[f"{engine}_hits"] for row in phrases) for engine in ("accord", "fts5")}
+    return {"kinds": figures, "slowest": slowest, "phrase_hits": {"queries": len(phrases), **phrase_hits}}
 
 
 def measure(database: Path, workdir: Path, queries: int, seed: int = QUERY_SEED) -> dict[str, Any]:
@@ -526,6 +579,9 @@ def table(results: list[dict[str, Any]]) -> str:
                 f"| {f['p50_ms']:,.2f} | {f['p95_ms']:,.2f} | {f['p99_ms']:,.2f} | {f['mean_ms']:,.2f} "
                 f"| {k['ratio_p50']:,.1f} | {k['ratio_mean']:,.1f} | {a['mean_hits']:,.1f} | {f['mean_hits']:,.1f} |"
             )
+        hits = r["phrase_hits"]
+        lines += ["", f"Phrase hits over the mix's {hits['queries']} phrases: accord {hits['accord']:,}, FTS5 {hits['fts5']:,} "
+                      f"(accord ÷ FTS5 = {hits['accord'] / max(1, hits['fts5']):.3f})"]
         lines += ["", "Latencies in ms. Examples of each kind (accord query / FTS5 MATCH):", ""]
         for kind, example in r["examples"].items():
             where = f" with {example['filter']}" if example["filter"] else ""

@@ -11,9 +11,8 @@ log. Readers are per thread and reopen when a newer commit exists.
 
 from __future__ import annotations
 
+import logging
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,7 +32,7 @@ from search_index import whoosh_fixes  # noqa: F401 - patches Whoosh before any 
 from search_index.arrays import doc_arrays
 from search_index.codec import ArrayCodec
 from search_index.documents import schema
-from search_index.merging import MAX_SEGMENTS, Choice, concatenating, everything
+from search_index.merging import MAX_SEGMENTS, Choice, concatenating, everything, smallest
 from search_index.storage import MappedStorage
 
 T = TypeVar("T")
@@ -55,6 +54,7 @@ BULK_PROCS = int(os.environ.get("ACCORD_INDEX_PROCS", "2"))
 CODEC = ArrayCodec()
 
 __all__ = ["IndexBusy", "SearchIndex"]
+log = logging.getLogger("accord.search")
 
 
 class IndexBusy(RuntimeError):
@@ -65,7 +65,7 @@ class SearchIndex:
     """The index directory at `path`, created on first use."""
 
     background_merges = True
-    """Whether commits that leave more than MAX_SEGMENTS segments start a merge in the background."""
+    """Whether commits that leave twice MAX_SEGMENTS segments or more start a merge in the background."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -116,7 +116,7 @@ class SearchIndex:
                 # Never merged as it commits (Whoosh's merge replays postings in Python under the lock):
                 # segments are concatenated in the background once there are too many.
                 writer.commit(mergetype=NO_MERGE)
-                if not bulk and self.background_merges and len(writer.segments) >= MAX_SEGMENTS:
+                if not bulk and self.background_merges and len(writer.segments) >= 2 * MAX_SEGMENTS:
                     self.merge_in_background()
 
     def merge(self, choose: Choice = everything) -> int:
@@ -132,14 +132,17 @@ class SearchIndex:
         return chosen
 
     def merge_in_background(self) -> None:
-        """Merge the smallest segments, MAX_SEGMENTS left, in another process (this one's searches
-        keep its interpreter to themselves); one such merge at a time per process."""
+        """Merge the smallest segments in a thread until MAX_SEGMENTS are left; one such merge at a
+        time per process. Commits add small segments, so these merges are short; `python -m
+        search_index.merging` merges from another process."""
         if self._merging is not None and self._merging.is_alive():
             return
 
         def merge() -> None:
-            subprocess.run([sys.executable, "-m", "search_index.merging", str(self.path)], check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                self.merge(smallest)
+            except Exception:  # the next commit tries again; searches never depend on it
+                log.exception("background merge of the search index at %s failed", self.path)
 
         self._merging = threading.Thread(target=merge, name="accord-search-merge", daemon=True)
         self._merging.start()

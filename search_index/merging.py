@@ -15,16 +15,14 @@ holds it to Whoosh's: the same documents, postings, columns and scores).
 
 A merge runs under the index's writer lock and commits a new table of
 contents; searchers opened before keep reading the old segments' files
-through their maps, so searches go on throughout. `python -m
-search_index.merging INDEX_DIR [--all | --rewrite]` merges an index from another process
-(how a server merges in the background without sharing its interpreter lock).
+through their maps, so searches go on throughout. `python -m search_index
+merge INDEX_DIR [--all | --rewrite]` merges an index from another process.
 """
 
 from __future__ import annotations
 
 import heapq
 import struct
-import sys
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -344,18 +342,3 @@ def _encoded(block: ArrayBlock, keep: np.ndarray, ids: np.ndarray, weights: np.n
         ends = np.cumsum([0, *map(len, kept_values)]).astype("<u4")
         values = ends.tobytes() + b"".join(kept_values)
     return _HEADER.pack(count, weight_kind, kind) + ids.astype("<u4").tobytes() + weight_bytes + values
-
-
-def main(argv: list[str] | None = None) -> None:
-    from pathlib import Path
-
-    from search_index.index import SearchIndex
-
-    args = sys.argv[1:] if argv is None else argv
-    index = SearchIndex(Path(args[0]))
-    merged = index.merge(rewritten if "--rewrite" in args else everything if "--all" in args else smallest)
-    print(f"merged {merged} segments" if merged else "nothing to merge")
-
-
-if __name__ == "__main__":
-    main()

@@ -108,7 +108,7 @@ def test_the_smallest_segments_merge_down_to_four(written: Path, tmp_path: Path)
 def test_searches_answer_throughout_a_merge_in_another_process(written: Path, tmp_path: Path) -> None:
     index = copied(written, tmp_path, "index")
     expected = {q: _Found.of(index.searcher(), _parsed(index, q), _no_filters()).total for q in queries(index)[:30]}
-    merging = subprocess.Popen([sys.executable, "-m", "search_index.merging", str(index.path), "--all"])
+    merging = subprocess.Popen([sys.executable, "-m", "search_index", "merge", str(index.path), "--all"])
     errors: list[BaseException] = []
     answered = 0
 
@@ -137,3 +137,15 @@ def _no_filters():  # type: ignore[no-untyped-def]
     from search_index.query import Filters
 
     return Filters()
+
+
+def test_commits_that_pile_up_segments_are_merged_in_the_background(searchable) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import statement
+
+    for n in range(20):  # each append commits a segment of its own
+        searchable.append("org-cern", statement(f"detector number {n}", speaker="anonymous", speaker_description="x"))
+        assert searchable.index.segments() <= 2 * 4 + 1
+    merging = searchable.index._merging
+    assert merging is not None
+    merging.join(60)
+    assert searchable.search("detector").total == 20
