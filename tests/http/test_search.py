@@ -25,6 +25,27 @@ def test_a_phrase_finds_the_statement_with_its_provenance_and_facets(seeded: Ser
     assert (event["position"], event["data"]["quote"], event["sources"]) == (hit["position"], hit["quote"], hit["sources"])
 
 
+def test_an_entity_named_in_any_script_heads_the_results_and_every_hit_says_where_it_matched(seeded: Server) -> None:
+    jinr = seeded.client.get("/search", params={"q": "ОИЯИ", "per_page": 100}).json()
+    latin = seeded.client.get("/search", params={"q": "JINR", "per_page": 100}).json()
+    assert jinr["entities"][0] == latin["entities"][0]
+    assert jinr["entities"][0]["id"] == "org-jinr" and "ОИЯИ" in jinr["entities"][0]["aliases"]
+    assert {h["event_id"] for h in jinr["hits"]} == {h["event_id"] for h in latin["hits"]} and jinr["total"] == latin["total"]
+    assert all(hit["matched_in"] and hit["quote_kind"] in ("direct", "reported", None) for hit in jinr["hits"])
+    window = seeded.client.get("/search", params={"q": '"window to the West"', "per_page": 100}).json()
+    titles = [hit for hit in window["hits"] if hit["matched_in"] == ["source_title"]]
+    assert titles and all('<mark class="match term0">Window</mark>' in hit["highlight"] for hit in titles)
+    quotes = seeded.client.get("/search", params={"q": '"window to the West"', "quotes_only": "true"}).json()
+    assert 0 < quotes["total"] < window["total"] and not any(hit["matched_in"] == ["source_title"] for hit in quotes["hits"])
+
+
+def test_direct_quotes_and_reported_speech_apart(seeded: Server) -> None:
+    direct = seeded.client.get("/search", params={"q": "JINR", "kind": "direct"}).json()
+    assert direct["total"] > 0 and {hit["quote_kind"] for hit in direct["hits"]} == {"direct"}
+    assert {f["value"] for f in direct["facets"]["kind"]} == {"direct"}
+    assert seeded.client.get("/search", params={"q": "JINR", "kind": "hearsay"}).status_code == 422
+
+
 def test_filters_sort_and_pages(seeded: Server) -> None:
     by_speaker = seeded.client.get("/search", params={"q": "", "speaker": "person-boris-grinev", "sort": "date"}).json()
     assert by_speaker["total"] == 3 and {h["speaker"] for h in by_speaker["hits"]} == {"Boris Grinev"}

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from service.web.rendering import TEMPLATES, environment
+from tests.builders import source, statement
 from tests.http.conftest import Server
+from tests.http.test_api import eventually
 from tests.web.conftest import BROWSER, page
 
 JINR_SIGNED = "/agreements/agreement-cern-jinr"
@@ -72,6 +74,32 @@ def test_the_search_page_has_highlights_facets_that_filter_pages_and_a_suggestio
     assert re.search(r'Did you mean <a href="/search\?q=Dubna">Dubna</a>', page(seeded, "/search", q="Dubnna").text)
     dated = page(seeded, "/search", q="JINR", **{"from": "2026", "to": "2026"}).context  # type: ignore[attr-defined]
     assert dated["results"].total > 0 and all(h["occurred"].startswith("2026") for h in dated["hits"])
+
+
+def test_the_search_page_shows_the_entity_card_first_and_where_each_hit_matched(seeded: Server) -> None:
+    response = page(seeded, "/search", q="Путин")
+    html = response.text
+    assert html.index('class="entity-card"') < html.index('class="hits"')
+    assert '<a href="/entities/person-vladimir-putin">Vladimir Putin</a>' in html and "/timeline?entity=person-vladimir-putin" in html
+    assert "Matched in" in html
+    titled = page(seeded, "/search", q='"window to the West"', per_page=100).text
+    assert 'Matched in a source&#39;s title or publisher: <span class="where">“<mark class="match term0">Window</mark>' in titled
+    only = page(seeded, "/search", q='"window to the West"', quotes_only="true")
+    assert 0 < only.context["results"].total < 34 and "Matched in: the words themselves" in only.text  # type: ignore[attr-defined]
+    card = page(seeded, "/search", q="KEK").text
+    assert "Cooperation agreement between JINR and KEK" in card
+
+
+def test_reported_speech_is_the_publisher_s_account_never_in_quotation_marks(server: Server) -> None:
+    said = statement("called on CERN to stop cooperating with JINR", speaker="person-boris-grinev", quote_kind="reported",
+                     sources=[source(publisher="T-invariant")])
+    assert server.append("person-boris-grinev", said).status_code == 201
+    found, _ = eventually(lambda: server.client.get("/search", params={"q": "cooperating"}).json()["total"] == 1, 2.0)
+    assert found
+    html = page(server, "/search", q="cooperating", kind="reported").text
+    account = re.search(r'<p class="quote reported">(.*?)</p>', html, re.S)
+    assert account and account[1].startswith("According to T-invariant") and "“" not in account[1]
+    assert "<blockquote" not in html.split('class="hits"')[1].split("</ol>")[0]
 
 
 def test_no_results_and_an_unreadable_query_say_so(seeded: Server) -> None:
