@@ -206,6 +206,27 @@ def position_deltas(blob: bytes, ends: np.ndarray, form: Any) -> tuple[np.ndarra
     return np.array([len(run) for run in runs], dtype=np.int64), np.array(deltas, dtype=np.int64)
 
 
+def array_positions(view: memoryview, offsets: list[int]) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] | None:
+    """The ids, each posting's count of positions and the deltas of the array blocks whose headers
+    stand at `offsets` in `view`, read in place: a few array views a block, no matcher (None if one
+    of them is compressed or holds other values than positions)."""
+    ids, counts, deltas = [], [], []
+    frombuffer = np.frombuffer
+    for offset in offsets:
+        _, count, _, _, compression, _, _ = _BLOCK.unpack_from(view, offset)
+        at = offset + _BLOCK.size
+        _, weight_kind, value_kind = _HEADER.unpack_from(view, at)
+        if compression or value_kind != POSITIONS:
+            return None
+        at += _HEADER.size
+        ids.append(frombuffer(view, dtype="<u4", count=count, offset=at))
+        at += 4 * count + (0 if weight_kind == ALL_ONE else 4 if weight_kind == ONE_FOR_ALL else 4 * count)
+        block_counts = frombuffer(view, dtype="<u4", count=count, offset=at)
+        counts.append(block_counts)
+        deltas.append(frombuffer(view, dtype="<u4", count=int(block_counts.sum()), offset=at + 4 * count))
+    return ids, counts, deltas
+
+
 def _storable_positions(values: list[bytes], form: Any) -> bytes | None:
     """A block's positions decoded, stored so that reading them back is two arrays: each posting's
     count, then all deltas (None if some would not fit)."""

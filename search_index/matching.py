@@ -9,6 +9,7 @@ the hit names the places (`matched_in`) and is highlighted in the first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +17,7 @@ from typing import Any
 
 from whoosh import query as wq
 
-from search_index.analysis import WORDS, term_of
+from search_index.analysis import WORDS, fold_word, term_of
 from search_index.documents import FACT_TEXT_FIELDS, STATEMENT, concerned
 from search_index.query import ENTITY_FIELD
 
@@ -84,7 +85,11 @@ def texts_of(record: dict[str, Any], speaker_names: tuple[str, ...], source: int
     texts += [(TITLE, s.get("title")) for s in ordered] + [(TITLE, s.get("publisher")) for s in ordered]
     if statement:
         texts += [(SPEAKER, name) for name in (*speaker_names, data.get("speaker_description"))]
-    return [(place, text) for place, text in texts if isinstance(text, str) and text]
+    return list(dict.fromkeys((place, text) for place, text in texts if isinstance(text, str) and text))
+
+
+def _holds(text: str, probed: re.Pattern[str]) -> bool:
+    return probed.search(text.lower() if text.isascii() else fold_word(text)) is not None
 
 
 @lru_cache(maxsize=20_000)
@@ -92,13 +97,32 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(term_of(word) for word in WORDS.findall(text))
 
 
-def matched_in(record: dict[str, Any], texts: list[tuple[str, str]], found: list[Leaf]) -> tuple[list[str], str | None]:
-    """The places where `found` matched in the fact (PLACES order) and the first matching text."""
+def probes(found: list[Leaf]) -> re.Pattern[str] | None:
+    """What a text must hold, folded, for any of `found` to match in it: the first letters of one of
+    the leaves' words (a stem begins as the words it stands for do, but for the few irregular words
+    English Snowball maps outright, for which there is no probe)."""
+    texts = {text for leaf in found if leaf.kind != "entity" for text in leaf.texts}
+    if not texts or texts & _IRREGULAR:
+        return None
+    return re.compile("|".join(sorted(re.escape(text[:PROBE]) for text in texts)))
+
+
+PROBE = 3
+_IRREGULAR = frozenset({"sky", "die", "lie", "tie"})
+"""Stems that do not begin as their words do ("skies", "dying", "lying", "tying")."""
+
+
+def matched_in(record: dict[str, Any], texts: list[tuple[str, str]], found: list[Leaf],
+               probed: re.Pattern[str] | None = None) -> tuple[list[str], str | None]:
+    """The places where `found` matched in the fact (PLACES order) and the first matching text;
+    texts that hold none of `probed` (see `probes`) are not read word by word."""
     places: dict[str, None] = {}
     first: str | None = None
     words = [leaf for leaf in found if leaf.kind != "entity"]
     for place, text in texts:
         if place in places and first is not None:
+            continue
+        if probed is not None and not _holds(text, probed):
             continue
         terms = _terms(text)
         if any(leaf.found_in(terms) for leaf in words):

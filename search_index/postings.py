@@ -20,7 +20,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from search_index.codec import BLOCK_HEADER, ArrayBlock, ArrayLeafMatcher, value_positions
+from search_index.codec import BLOCK_HEADER, ArrayBlock, ArrayLeafMatcher, array_positions, value_positions
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -89,49 +89,47 @@ def postings(segment: Any, field: str, text: str | bytes) -> Arrays:
 
 def positions(segment: Any, field: str, text: str | bytes) -> Arrays:
     """A word's ids in one segment with its positions in each: document i's run is
-    positions[starts[i]:starts[i + 1]]."""
+    positions[starts[i]:starts[i + 1]] (ids and positions as 32-bit integers, to keep the cache small)."""
     key = (segment.segment().segment_id(), field, text, "positions")
     found = CACHE.get(key)
     if found is not None:
         return found
-    matcher = _matcher(segment, field, text)
-    found = _positions(_blocks(matcher) if matcher is not None else iter(()), segment.schema[field].format)
+    found = _decoded(segment, field, text, None)
     CACHE.put(key, found)
     return found
 
 
-WHOLE_POSITIONS = 20_000
-"""A word in more documents of a segment than this (a stop word, mostly) has only the blocks that
-hold a phrase's candidates decoded, unless the candidates are most of them."""
+PARTIAL_SHARE = 8
+"""A phrase's candidates in fewer than one block in this many of a word's blocks: only those blocks
+are decoded (a stop word's postings are long, and most phrases narrow down to a few documents)."""
 
 
 def positions_within(segment: Any, field: str, text: str | bytes, wanted: np.ndarray) -> Arrays:
     """As `positions`, but only sure to hold the documents `wanted` (ascending numbers in the segment)."""
-    if frequency(segment, field, text) <= max(WHOLE_POSITIONS, 8 * len(wanted)):
-        return positions(segment, field, text)
+    found = CACHE.get((segment.segment().segment_id(), field, text, "positions"))
+    if found is not None:
+        return found
     directory = _block_directory(segment, field, text)
     if directory is None:
         return positions(segment, field, text)
-    last_ids, offsets = directory
-    chosen = np.unique(np.searchsorted(last_ids, wanted))
-    matcher = _matcher(segment, field, text)
-
-    def blocks() -> Iterator[Any]:
-        for block in chosen[chosen < len(offsets)].tolist():
-            matcher._goto(int(offsets[block]))
-            matcher._read_data()
-            yield matcher
-
-    return _positions(blocks(), segment.schema[field].format)
+    last_ids, _ = directory
+    chosen = np.searchsorted(last_ids, wanted)  # ascending, as `wanted` is
+    chosen = chosen[chosen < len(last_ids)]
+    if len(chosen):
+        chosen = chosen[np.concatenate(([True], chosen[1:] != chosen[:-1]))]
+    if len(chosen) * PARTIAL_SHARE > len(last_ids):
+        return positions(segment, field, text)
+    return _decoded(segment, field, text, chosen)
 
 
 def _block_directory(segment: Any, field: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each block's last id and where its header starts, for a word in array blocks (None otherwise)."""
+    """Each block's last id and where its header starts, for a word in array blocks of a mapped file
+    (None otherwise)."""
     key = (segment.segment().segment_id(), field, text, "blocks")
     found = CACHE.get(key)
     if found is None:
         matcher = _matcher(segment, field, text)
-        if not isinstance(matcher, ArrayLeafMatcher):
+        if not isinstance(matcher, ArrayLeafMatcher) or not hasattr(matcher._postfile, "_view"):
             return None
         last_ids, offsets = [], []
         while not matcher._atend:
@@ -143,23 +141,39 @@ def _block_directory(segment: Any, field: str, text: str | bytes) -> tuple[np.nd
     return found[0], found[1]
 
 
-def _positions(blocks: Iterator[Any], form: Any) -> Arrays:
-    ids: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
-    deltas: list[np.ndarray] = []
-    for block in blocks:
+def _decoded(segment: Any, field: str, text: str | bytes, chosen: np.ndarray | None) -> Arrays:
+    """The positions of a word's blocks (the `chosen` ones, or all), read straight from the mapped
+    file where they are uncompressed array blocks of positions, through the matcher otherwise (all
+    blocks then: more than asked for is still right)."""
+    matcher = _matcher(segment, field, text)
+    if matcher is None:
+        return _assembled([], [], [])
+    directory = _block_directory(segment, field, text)
+    if directory is not None:
+        offsets = directory[1] if chosen is None else directory[1][chosen]
+        read = array_positions(matcher._postfile._view, offsets.tolist())
+        if read is not None:
+            return _assembled(*read)
+    form = segment.schema[field].format
+    ids, counts, deltas = [], [], []
+    for block in _blocks(matcher):
         ids.append(_block_ids(block))
         block_counts, block_deltas = _block_positions(block, form)
         counts.append(block_counts)
         deltas.append(block_deltas)
-    count = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
-    steps = np.concatenate(deltas) if deltas else np.zeros(0, dtype=np.int64)
+    return _assembled(ids, counts, deltas)
+
+
+def _assembled(ids: list[np.ndarray], counts: list[np.ndarray], deltas: list[np.ndarray]) -> Arrays:
+    count = np.concatenate(counts).astype(np.int64) if counts else np.zeros(0, dtype=np.int64)
+    steps = np.concatenate(deltas).astype(np.int64) if deltas else np.zeros(0, dtype=np.int64)
     starts = np.zeros(len(count) + 1, dtype=np.int64)
     np.cumsum(count, out=starts[1:])
     # Positions are stored as deltas from the previous one in the same document.
     at = np.cumsum(steps)
     at -= np.repeat(at[starts[:-1]] - steps[starts[:-1]], count)
-    return (np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64), starts, at)
+    every = np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, dtype=np.int32)
+    return (every, starts, at.astype(np.int32))
 
 
 def frequency(segment: Any, field: str, text: str | bytes) -> int:

@@ -117,10 +117,12 @@ def parse(schema: Schema, text: str, directory: Directory | None = None) -> Pars
     if not text.strip():
         return Parsed(None)
     marked, mentions = rewritten(text, directory)
+    typed = _fold_words(marked)
     try:
-        parsed = parser(schema).parse(_fold_words(marked))
+        parsed = parser(schema).parse(typed)
     except Exception as exc:  # Whoosh's parser has no error type of its own
         raise QueryError("q", f"cannot read this query ({exc})") from None
+    parsed = _both_scripts(parsed, typed)
     if mentions:
         parsed = _expanded(parsed, mentions)
     parsed = parsed.normalize()
@@ -132,8 +134,7 @@ def parse(schema: Schema, text: str, directory: Directory | None = None) -> Pars
 
 def rewritten(text: str, directory: Directory | None) -> tuple[str, dict[str, tuple[NamedEntity, ...]]]:
     """`text` with each run of plain words that names entities replaced by a placeholder (the
-    placeholders and their entities returned beside it), and every other plain word `w` by
-    `(w OR its other spelling)`. Phrases, prefixes and operators stay as typed."""
+    placeholders and their entities returned beside it). Phrases, prefixes and operators stay as typed."""
     mentions: dict[str, tuple[NamedEntity, ...]] = {}
     replaced: list[tuple[int, int, str]] = []
     run: list[tuple[int, int, str, str, str]] = []  # start, end, opening parentheses, word, closing ones
@@ -145,17 +146,11 @@ def rewritten(text: str, directory: Directory | None) -> tuple[str, dict[str, tu
 
     def flush() -> None:
         words = [word for _, _, _, word, _ in run]
-        covered: set[int] = set()
         for mention in directory.named(words) if directory is not None else []:
             span = run[mention.start : mention.end]
             if any(opening for _, _, opening, _, _ in span[1:]) or any(closing for _, _, _, _, closing in span[:-1]):
                 continue  # parentheses inside the run: the words are grouped otherwise
             replaced.append((span[0][0], span[-1][1], f"{span[0][2]}({mark(mention.entities)}){span[-1][4]}"))
-            covered.update(range(mention.start, mention.end))
-        for i, (start, end, opening, word, closing) in enumerate(run):
-            other = other_script(word) if i not in covered and fold_word(word) not in STOP_WORDS else None
-            if other and other not in STOP_WORDS:
-                replaced.append((start, end, f"{opening}({word} OR {other}){closing}"))
         run.clear()
 
     for piece in _PIECE.finditer(text):
@@ -178,6 +173,21 @@ def rewritten(text: str, directory: Directory | None) -> tuple[str, dict[str, tu
         at = end
     out.append(text[at:])
     return "".join(out), mentions
+
+
+def _both_scripts(q: wq.Query, typed: str) -> wq.Query:
+    """`q` with each word typed also matching its spelling in the other script (`Дубна` and "Dubna"),
+    found from the characters the parser took it from."""
+    if type(q) is wq.Term and q.fieldname in FIELD_BOOSTS and getattr(q, "startchar", None) is not None:
+        word = typed[q.startchar : q.endchar]
+        other = other_script(word) if word not in STOP_WORDS else None
+        term = term_of(other) if other and other not in STOP_WORDS else None
+        if term is None or term == q.text:
+            return q
+        return wq.Or([q, wq.Term(q.fieldname, term, boost=q.boost)])
+    if q.is_leaf():
+        return q
+    return q.apply(lambda child: _both_scripts(child, typed))
 
 
 def _expanded(q: wq.Query, mentions: dict[str, tuple[NamedEntity, ...]]) -> wq.Query:

@@ -53,6 +53,7 @@ class Scored:
     @classmethod
     def united(cls, parts: list[Scored]) -> Scored:
         """Documents any part matches, their scores added."""
+        parts = [part for part in parts if len(part.docs)] or parts[:1]
         if len(parts) == 1:
             return parts[0]
         docs = np.concatenate([part.docs for part in parts])
@@ -66,24 +67,40 @@ class Scored:
         return cls(docs[starts], np.add.reduceat(scores, starts))
 
     def intersection(self, other: Scored) -> Scored:
-        docs, mine, theirs = np.intersect1d(self.docs, other.docs, assume_unique=True, return_indices=True)
-        return Scored(docs, self.scores[mine] + other.scores[theirs])
+        small, large = (self, other) if len(self.docs) <= len(other.docs) else (other, self)
+        mine = members(small.docs, large.docs)
+        docs = small.docs[mine]
+        return Scored(docs, small.scores[mine] + large.scores[np.searchsorted(large.docs, docs)])
 
     def within(self, docs: np.ndarray) -> Scored:
-        keep = np.isin(self.docs, docs, assume_unique=True)
+        keep = members(self.docs, docs)
         return Scored(self.docs[keep], self.scores[keep])
 
 
-def scored(searcher: Searcher, q: wq.Query) -> Scored | None:
+Memo = dict[wq.Query, "Scored | None"]
+"""What one search has scored already, by query (a search scores some parts twice: see search._first_tier)."""
+
+
+def scored(searcher: Searcher, q: wq.Query, memo: Memo | None = None) -> Scored | None:
     """Every document `q` matches with its score, or None if `q` has a shape only Whoosh can answer."""
     if isinstance(q, wq.Term) and type(q) is wq.Term:
         return _term(searcher, q.fieldname, q.text, q.boost)
+    if memo is None:
+        memo = {}
+    if q in memo:
+        return memo[q]
+    found = _scored(searcher, q, memo)
+    memo[q] = found
+    return found
+
+
+def _scored(searcher: Searcher, q: wq.Query, memo: Memo) -> Scored | None:
     if isinstance(q, wq.Or):
-        return _any_of(searcher, q.children())
+        return _any_of(searcher, q.children(), memo)
     if isinstance(q, wq.And):
-        return _all_of(searcher, q.children())
+        return _all_of(searcher, q.children(), memo)
     if isinstance(q, wq.Phrase):
-        return _phrase(searcher, q)
+        return _phrase(searcher, q, memo)
     if isinstance(q, (wq.Prefix, wq.Wildcard)):
         if type(q) is wq.Prefix and len(q.text) >= OPENING:
             words = sorted(words_starting([segment for segment, _ in leaves(searcher)], q.fieldname, q.text, OPENING))
@@ -92,20 +109,20 @@ def scored(searcher: Searcher, q: wq.Query) -> Scored | None:
             expanded = list(q.expanded_terms(searcher.reader()))
         if len(expanded) > MAX_EXPANSION:
             return None
-        return _any_of(searcher, [wq.Term(field, text, boost=q.boost) for field, text in expanded])
+        return _any_of(searcher, [wq.Term(field, text, boost=q.boost) for field, text in expanded], memo)
     if q is wq.NullQuery:
         return Scored.empty()
     return None
 
 
-def _phrase(searcher: Searcher, q: wq.Phrase) -> Scored | None:
+def _phrase(searcher: Searcher, q: wq.Phrase, memo: Memo) -> Scored | None:
     """A phrase's documents, scored as the sum of its words' scores (as Whoosh scores it).
 
     Its stop words' postings are long (most documents hold "the"): the phrase's candidates are
     found by its other words, and the stop words' positions and scores are read only there."""
     rare = [w for w in q.words if w not in STOP_WORDS]
     common = [w for w in q.words if w in STOP_WORDS] if rare else []
-    words = _all_of(searcher, [wq.Term(q.fieldname, w, boost=q.boost) for w in (rare or q.words)])
+    words = _all_of(searcher, [wq.Term(q.fieldname, w, boost=q.boost) for w in (rare or q.words)], memo)
     if words is None or not len(words.docs) or len(q.words) == 1:
         return words
     if q.slop != 1:
@@ -139,21 +156,21 @@ def _bm25(searcher: Searcher, field: str, text: str | bytes, weights: np.ndarray
     return idf * weights * (K1 + 1) / (weights + K1 * ((1 - B) + B * lengths / average)) * boost
 
 
-def _any_of(searcher: Searcher, children: list[wq.Query]) -> Scored | None:
+def _any_of(searcher: Searcher, children: list[wq.Query], memo: Memo) -> Scored | None:
     parts = []
     for child in children:
-        part = scored(searcher, child)
+        part = scored(searcher, child, memo)
         if part is None:
             return None
         parts.append(part)
     return Scored.united(parts) if parts else Scored.empty()
 
 
-def _all_of(searcher: Searcher, children: list[wq.Query]) -> Scored | None:
+def _all_of(searcher: Searcher, children: list[wq.Query], memo: Memo) -> Scored | None:
     """Documents every child matches, the rarest words first."""
     result: Scored | None = None
     for child in sorted(children, key=lambda child: _size(searcher, child)):
-        part = scored(searcher, child)
+        part = scored(searcher, child, memo)
         if part is None:
             return None
         result = part if result is None else result.intersection(part)
@@ -220,12 +237,27 @@ def _adjacent(searcher: Searcher, field: str, words: list[str], candidates: np.n
             rows = rows[inside][ids[rows[inside]] == local[inside]]
             counts = starts[rows + 1] - starts[rows]
             index = np.repeat(starts[rows] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-            word_keys = np.repeat(ids[rows], counts) * _POSITION_SPAN + (at[index] - place + _POSITION_SPAN // 2)
-            keys = word_keys if keys is None else np.intersect1d(keys, word_keys, assume_unique=True)
-            local = np.unique(keys // _POSITION_SPAN)
+            word_keys = np.repeat(ids[rows].astype(np.int64), counts) * _POSITION_SPAN + (at[index] - place + _POSITION_SPAN // 2)
+            keys = word_keys if keys is None else word_keys[members(word_keys, keys)]
+            local = distinct(keys // _POSITION_SPAN)
         if keys is not None and len(local):
             found.append(local + offset)
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 _POSITION_SPAN = 1 << 24
+
+
+def members(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Whether each of `values` is in `among` (both ascending): a binary search each, not a sort of both."""
+    if not len(among):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(among, values), len(among) - 1)
+    return among[at] == values
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of an ascending array, without sorting it again."""
+    if not len(values):
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]

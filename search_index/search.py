@@ -28,7 +28,8 @@ from search_index.directory import entity_directory
 from search_index.documents import DIRECT, REPORTED, Brief, fact_key
 from search_index.highlight import highlight
 from search_index.index import SearchIndex
-from search_index.matching import Leaf, leaves as query_leaves, matched_in, texts_of
+from search_index.matching import Leaf, matched_in, probes, texts_of
+from search_index.matching import leaves as query_leaves
 from search_index.names import Directory, NamedEntity
 from search_index.postings import document_frequency, leaves
 from search_index.query import (
@@ -45,7 +46,7 @@ from search_index.query import (
     without_negations,
     words_of,
 )
-from search_index.scoring import scored
+from search_index.scoring import Memo, members, scored
 from search_index.vocabulary import OPENING, words_within
 
 Sort = Literal["relevance", "date"]
@@ -174,7 +175,8 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
         if request.quotes_only:
             words = restricted(words, IN_WORDS) or wq.NullQuery
     narrowed = filters(request.speaker, request.publisher, request.type, request.start, request.end, request.kind)
-    found = _Found.of(searcher, words, narrowed, excluded)
+    memo: Memo = {}
+    found = _Found.of(searcher, words, narrowed, excluded, memo)
     fuzzy_used = False
     suggestion = None
     if words is not None and found.total < FEW_HITS:
@@ -190,13 +192,14 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     if request.sort == "date" or words is None:
         chosen = found.newest(first, request.per_page)
     else:
-        chosen = found.best(searcher, words, first, request.per_page, _first_tier(searcher, words))
+        chosen = found.best(searcher, words, first, request.per_page, _first_tier(searcher, words, memo))
     terms = term_texts(words, searcher.reader()) - STOP_WORDS if words is not None else frozenset()
     wanted = query_leaves(words)
+    probed = probes(wanted)
     return SearchResults(
         total=found.total,
         entities=list(parsed.entities),
-        hits=[_hit(searcher, docnum, score, terms, wanted, directory, record)
+        hits=[_hit(searcher, docnum, score, terms, wanted, probed, directory, record)
               for (docnum, score), record in zip(chosen, _records(searcher, [docnum for docnum, _ in chosen]), strict=True)],
         facets=found.facets(),
         suggestion=suggestion,
@@ -222,13 +225,14 @@ class _Found:
         return len(self.facts)
 
     @classmethod
-    def of(cls, searcher: Searcher, words: wq.Query | None, narrowed: Filters, excluded: np.ndarray | None = None) -> _Found:
+    def of(cls, searcher: Searcher, words: wq.Query | None, narrowed: Filters, excluded: np.ndarray | None = None,
+           memo: Memo | None = None) -> _Found:
         arrays = doc_arrays(searcher)
         scores: np.ndarray | None = None
         if words is None:
             docs = np.flatnonzero((arrays.position >= 0) & live(searcher))
         else:
-            matched = scored(searcher, words)
+            matched = scored(searcher, words, memo)
             if matched is None:  # a shape only Whoosh answers: its documents, scored later by Whoosh
                 docs = np.fromiter(searcher.docs_for_query(words), dtype=np.int64)
                 docs.sort()
@@ -239,9 +243,9 @@ class _Found:
             # The filter's postings as arrays (cached like any word's), not one Python step per document.
             allowing = scored(searcher, narrowed.terms)
             allowed = (
-                allowing.docs if allowing is not None else np.fromiter(searcher.docs_for_query(narrowed.terms), dtype=np.int64)
+                allowing.docs if allowing is not None else np.sort(np.fromiter(searcher.docs_for_query(narrowed.terms), dtype=np.int64))
             )
-            keep &= np.isin(docs, allowed)
+            keep &= members(docs, allowed)
         if narrowed.start is not None:
             keep &= arrays.upper[docs] >= int(narrowed.start.replace("-", ""))
         if narrowed.end is not None:
@@ -284,7 +288,7 @@ class _Found:
         lift = 0.0
         if preferred is not None and len(preferred):
             lift = float(np.abs(scores).max()) + 1.0
-            scores = scores + _members(self.docs, preferred) * lift
+            scores = scores + members(self.docs, preferred) * lift
         best = np.full(self.total, -np.inf)
         np.maximum.at(best, self.fact_of, scores)
         wanted = min(first + count, self.total)
@@ -298,19 +302,13 @@ class _Found:
         return [(int(self.docs[doc_of[int(f)]]), float(self.scores[doc_of[int(f)]])) for f in top]
 
 
-def _members(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """Whether each of `docs` is in `among` (both ascending): a binary search each, not a sort of both."""
-    at = np.minimum(np.searchsorted(among, docs), len(among) - 1)
-    return among[at] == docs
-
-
-def _first_tier(searcher: Searcher, words: wq.Query) -> np.ndarray | None:
+def _first_tier(searcher: Searcher, words: wq.Query, memo: Memo) -> np.ndarray | None:
     """The documents matched in the words as printed or as an entity's own facts, when the query also
     matches elsewhere (None when it matches nowhere else, or has a shape only Whoosh answers)."""
     tier = restricted(words, FIRST_TIER)
     if tier is None or tier == words:
         return None if tier is not None else np.zeros(0, dtype=np.int64)
-    matched = scored(searcher, tier)
+    matched = scored(searcher, tier, memo)
     return matched.docs if matched is not None else None
 
 
@@ -355,13 +353,13 @@ def _brief(searcher: Searcher, docnum: int) -> Brief:
 
 
 def _hit(searcher: Searcher, docnum: int, score: float | None, terms: frozenset[str], wanted: list[Leaf],
-         directory: Directory, record: dict[str, Any]) -> Hit:
+         probed: re.Pattern[str] | None, directory: Directory, record: dict[str, Any]) -> Hit:
     brief = _brief(searcher, docnum)
     sources = record["sources"]
     source = sources[brief.source] if brief.source is not None else None
     speaker = directory.entities.get(record["data"].get("speaker", "")) if record["type"] == "StatementMade" else None
     texts = texts_of(record, speaker.names if speaker is not None else (), brief.source)
-    places, first = matched_in(record, texts, wanted)
+    places, first = matched_in(record, texts, wanted, probed)
     # The first text that matched is the snippet; with no match in any (a filter alone), the words themselves.
     shown = [first] if first is not None else [text for _, text in texts[:1]]
     return Hit(record, brief.speaker, source, score, highlight(shown, terms), places)
