@@ -118,7 +118,7 @@ def search_page(request: Request, index: SearchIndex, engine: Engine, query: Sea
         "error": error,
         "entities": _entity_cards(engine, results.entities) if results is not None else [],
         "translated": any(hit["original_text"] for hit in hits),
-        "hidden": {k: v for k, v in params.items() if k in ("speaker", "publisher", "type", "per_page")},
+        "hidden": {k: v for k, v in params.items() if k in ("speaker", "publisher", "type", "kind", "per_page")},
     }
     return render(request, "search.html", context, 400 if error else 200)
 
