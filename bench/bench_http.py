@@ -428,6 +428,7 @@ def run(sizes: list[int], seed: int) -> list[dict[str, Any]]:
         peer = datasette_load(workdir)
         results.append({"size": size, **appended, **replayed, **searched, **peer,
                         "workers": os.environ.get("ACCORD_WORKERS", "1")})
+        print(table(results[-1:]), file=sys.stderr, flush=True)  # each size's figures as soon as they are in
     return results
 
 

@@ -6,7 +6,9 @@ directory, but a `accord rebuild search` beside a running server may). A
 writer here waits for that lock instead of failing, and every change commits
 together with the projection's checkpoint, stored in the index itself as a
 document of kind `state`: a crash leaves the index at some whole prefix of the
-log. Readers are per thread and reopen when a newer commit exists.
+log. Readers are per thread and reopen when a newer commit exists. Commits
+never merge segments; too many are merged in the background by concatenation
+(`search_index.merging`).
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ class SearchIndex:
     def merge_in_background(self) -> None:
         """Merge the smallest segments in a thread until MAX_SEGMENTS are left; one such merge at a
         time per process. Commits add small segments, so these merges are short; `python -m
-        search_index.merging` merges from another process."""
+        search_index merge` merges from another process."""
         if self._merging is not None and self._merging.is_alive():
             return
 
