@@ -393,7 +393,11 @@ def datasette_serving(database: Path) -> Iterator[str]:
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(20)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:  # a long query still running: the figures are in already
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         log.close()
 
 
