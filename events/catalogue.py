@@ -88,13 +88,18 @@ class EntityRegistered(TypedDict):
     """Event name: EntityRegistered. An organization, person, facility, body or country enters the archive.
 
     kind: what the entity is. name: its usual name. aliases: other names in any
-    language or script (`ОИЯИ`, `JINR`). description: one or two sentences.
+    language or script (`ОИЯИ`, `JINR`). languages: the language of each name
+    not in English, by name (`{"ОИЯИ": "ru"}`), so pages can mark it.
+    description: one or two sentences. unsourced: the fields whose words no
+    source prints (the archivist's own), which pages show as the archivist's notes.
     """
 
     kind: EntityKind
     name: Text
     aliases: NotRequired[list[Text]]
+    languages: NotRequired[dict[str, LanguageTag]]
     description: NotRequired[Text | None]
+    unsourced: NotRequired[list[Text]]
 
 
 @strict
@@ -103,6 +108,7 @@ class AgreementSigned(TypedDict):
 
     title: the agreement's name. parties: entity streams of the signatories.
     signed, effective, expires: EDTF dates where known. summary: what it covers.
+    unsourced: the fields no source prints (a title the archivist gave it, say).
     """
 
     title: Text
@@ -111,6 +117,7 @@ class AgreementSigned(TypedDict):
     effective: NotRequired[Edtf | None]
     expires: NotRequired[Edtf | None]
     summary: NotRequired[Text | None]
+    unsourced: NotRequired[list[Text]]
 
 
 @strict
@@ -162,6 +169,32 @@ class AgreementExpired(TypedDict):
 
     renewal_refused: NotRequired[bool]
     note: NotRequired[Text | None]
+
+
+@strict
+class AgreementSuperseded(TypedDict):
+    """Event name: AgreementSuperseded. An agreement gives way to another one.
+
+    by: the successor agreement's stream. effective: from when, where the sources say.
+    """
+
+    by: StreamName
+    effective: NotRequired[Edtf | None]
+
+
+@strict
+class DecisionTaken(TypedDict):
+    """Event name: DecisionTaken. An organization or body decides about an agreement, by no vote the sources report.
+
+    by: who decided. decision: what, in the sources' words. agreement: the
+    agreement stream it concerns. effect: what it does to that agreement, where
+    the sources say (as in VoteHeld).
+    """
+
+    by: EntityRef
+    decision: Text
+    agreement: NotRequired[StreamName | None]
+    effect: NotRequired[VoteEffect | None]
 
 
 @strict
@@ -233,6 +266,7 @@ class StatementMade(TypedDict):
     printed. language: the quote's language (en when absent). original_text and
     original_language: the words as first said, where the quote is a
     translation. context: the occasion. medium: interview, letter, speech...
+    about: the agreements or entities the statement is about, by stream.
     """
 
     speaker: Speaker
@@ -243,6 +277,7 @@ class StatementMade(TypedDict):
     original_language: NotRequired[LanguageTag | None]
     context: NotRequired[Text | None]
     medium: NotRequired[Text | None]
+    about: NotRequired[list[StreamName]]
 
 
 @strict
@@ -288,6 +323,19 @@ def _anonymous_is_described(statement: StatementMade) -> StatementMade:
     return statement
 
 
+def _unsourced_are_fields(model: Any) -> Any:
+    """A check that every name in a payload's `unsourced` is one of its fields."""
+    fields = frozenset(model.__annotations__) - {"unsourced"}
+
+    def check(payload: Any) -> Any:
+        unknown = [name for name in payload.get("unsourced") or () if name not in fields]
+        if unknown:
+            raise ValueError(f"unsourced names {', '.join(unknown)}, not fields of this fact: {', '.join(sorted(fields))}")
+        return payload
+
+    return check
+
+
 CATALOGUE: dict[str, Any] = {
     model.__name__: model
     for model in (
@@ -298,6 +346,8 @@ CATALOGUE: dict[str, Any] = {
         AgreementSuspended,
         AgreementTerminated,
         AgreementExpired,
+        AgreementSuperseded,
+        DecisionTaken,
         VoteScheduled,
         VoteHeld,
         VisitMade,
@@ -308,6 +358,8 @@ CATALOGUE: dict[str, Any] = {
     )
 }
 CATALOGUE["StatementMade"] = Annotated[StatementMade, AfterValidator(_anonymous_is_described)]
+for _model in (EntityRegistered, AgreementSigned):
+    CATALOGUE[_model.__name__] = Annotated[_model, AfterValidator(_unsourced_are_fields(_model))]
 """The payload shape of each event type, by the type's wire name."""
 
 

@@ -12,12 +12,19 @@ starts it on the last day it can mean. `valid_at` itself may be vague too:
 `known_at` K is matched against `recorded_at`: what the archive said at K is
 what it had recorded by then, with the corrections and retractions it had
 recorded by then. A plain date means the end of that day (UTC).
+
+Where a fact stands on a timeline is another matter (`placed`): a date with an
+open start ("/2012", by 2012) stands at its end, an open end at its start, so
+no fact stands before one that certainly happened earlier; a scheduled vote
+stands at the date it is scheduled for. Timelines are ordered, and their
+`from`/`to` filters read, by that place.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from events.edtf_dates import EdtfError, parse_edtf_date
 
@@ -46,6 +53,30 @@ def moment(value: str) -> str:
 def certain_by(upper: str, valid_at: str) -> bool:
     """Whether a date whose upper bound is `upper` has certainly passed by `valid_at`."""
     return upper <= valid_at
+
+
+def standing(text: str, lower: str, upper: str) -> tuple[str, str]:
+    """The days the EDTF date `text` (with bounds `lower`, `upper`) stands for on a timeline: its bounds,
+    but only the known end of a half-open date ("/2012" stands in 2012, "2025-12/.." in December 2025)."""
+    start, slash, end = text.partition("/")
+    if not slash or (start in ("", "..")) == (end in ("", "..")):
+        return lower, upper
+    known = parse_edtf_date(end if start in ("", "..") else start)
+    return known.lower, known.upper
+
+
+def placed(fact_type: str, occurred: str, lower: str, upper: str, data: dict[str, Any]) -> tuple[str, str]:
+    """Where a fact that `occurred` (with bounds `lower`, `upper`) stands on timelines: see `standing`;
+    a VoteScheduled stands at its `scheduled` date."""
+    scheduled = data.get("scheduled") if fact_type == "VoteScheduled" else None
+    if isinstance(scheduled, str):
+        try:
+            parsed = parse_edtf_date(scheduled)
+        except EdtfError:
+            pass
+        else:
+            return standing(scheduled, parsed.lower, parsed.upper)
+    return standing(occurred, lower, upper)
 
 
 @dataclass(frozen=True)

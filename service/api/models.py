@@ -112,6 +112,8 @@ class Fact(BaseModel):
     stream: str
     type: str
     occurred: str
+    stands_at: str = Field(description="The EDTF date the fact stands at on timelines: `occurred`, or a scheduled vote's "
+                           "`scheduled`; a date with an open start is ordered by its end", examples=["2024-06-20"])
     recorded_at: str
     revision: int = Field(description="0 for the fact as appended, n after n corrections")
     revised_by: str | None = Field(description="The correction that made this revision")
@@ -119,8 +121,17 @@ class Fact(BaseModel):
     sources: list[Source]
 
 
+Status = Literal["pending", "in_force", "suspended", "expired", "terminated", "not_renewed", "superseded"]
+Basis = Literal["reported", "by_date"]
+
+
 class HistoryEntry(Fact):
-    status_after: str = Field(examples=["in_force"])
+    """A fact of the agreement and the status it left it in; for a change by date, the fact that gave the date."""
+
+    status_before: Status | None = Field(description="The status it left (null for the first fact)", examples=["in_force"])
+    status_after: Status = Field(examples=["expired"])
+    basis: Basis = Field(description="reported: a sourced fact set it; by_date: only a date passing did", examples=["by_date"])
+    on: str = Field(description="When the status changed (EDTF): the fact's date, or the date that passed", examples=["2025-01"])
 
 
 class Vote(BaseModel):
@@ -138,19 +149,23 @@ class Vote(BaseModel):
     sources: list[Source]
 
 
-Status = Literal["pending", "in_force", "suspended", "expired", "terminated", "not_renewed"]
-
-
 class AgreementSummary(BaseModel):
     id: str = Field(examples=["agreement-cern-jinr"])
     status: Status
+    basis: Basis = Field(description="reported when a sourced fact set the status; by_date when only a date passing did "
+                         "(an end date gone by with no fact saying the agreement ended)")
+    status_since: str | None = Field(description="When the current status was set (EDTF)", examples=["2025-01"])
+    last_reported: str | None = Field(description="The date (EDTF) of the newest fact about the agreement", examples=["/2024-06-19"])
     title: str | None = Field(examples=["Cooperation agreement between CERN and JINR"])
     parties: list[str] = Field(examples=[["org-cern", "org-jinr"]])
     signed: str | None
     effective: str | None
     expires: str | None
     summary: str | None
+    unsourced: list[str] = Field(description="Fields whose words no source prints: the archivist's own", examples=[["title"]])
     renewal_refused: bool
+    superseded_by: str | None = Field(description="The agreement that superseded it", examples=[None])
+    succeeds: list[str] = Field(description="The agreements it superseded", examples=[[]])
     last_vote: Vote | None
     next_vote: Vote | None
     as_of: AsOf
@@ -159,6 +174,7 @@ class AgreementSummary(BaseModel):
 class Agreement(AgreementSummary):
     votes: list[Vote]
     history: list[HistoryEntry]
+    statements: list[Fact] = Field(description="Statements about the agreement (those that name it in `about`)")
 
 
 class AgreementList(BaseModel):

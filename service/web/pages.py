@@ -26,6 +26,7 @@ from events.errors import FieldProblem
 from projections import AsOf
 from projections.agreements import AgreementList, AgreementState
 from projections.entities import Entity, EntityList, names_of
+from projections.times import world_date
 from projections.timeline import TimelinePage
 from search_index import QueryError, SearchIndex, SearchRequest, search
 from service.web.cite import cite
@@ -71,11 +72,13 @@ def search_page(request: Request, index: SearchIndex, query: SearchRequest) -> R
             for entry in results.facets.get(name, []):
                 value = str(entry["value"])
                 if name == "year":
-                    url, active = _link(params, **{"from": value, "to": value}), params.get("from") == value == params.get("to")
-                    shown_value = value if value != "0001" else "no known start"
+                    within = _year_within(params, value)
+                    url, active = _link(params, **within), params.get("from") == within["from"] and params.get("to") == within["to"]
+                elif params.get(name) not in (None, value):
+                    continue  # another value of a filter in force: a click would replace the filter, not narrow it
                 else:
                     url, active = _link(params, **{name: value}), params.get(name) == value
-                    shown_value = type_label(value) if name == "type" else value
+                shown_value = type_label(value) if name == "type" else value
                 entries.append({"value": shown_value, "count": entry["count"], "url": url, "active": active})
             if entries:
                 facets.append({"name": name, "label": label, "entries": entries})
@@ -107,6 +110,15 @@ def search_page(request: Request, index: SearchIndex, query: SearchRequest) -> R
         "hidden": {k: v for k, v in params.items() if k in ("speaker", "publisher", "type", "per_page")},
     }
     return render(request, "search.html", context, 400 if error else 200)
+
+
+def _year_within(params: dict[str, str], year: str) -> dict[str, str]:
+    """The `from` and `to` of a year facet: the year, narrowed by the dates already asked for, so that its
+    link finds the facts it counts and no others."""
+    start, end = params.get("from"), params.get("to")
+    first = start if start and world_date(start, "from", upper=False) > f"{year}-01-01" else year
+    last = end if end and world_date(end, "to", upper=True) < f"{year}-12-31" else year
+    return {"from": first, "to": last}
 
 
 def _parameter_label(parameter: str) -> str:
