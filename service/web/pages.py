@@ -24,15 +24,17 @@ from events.amendments import merged
 from events.catalogue import STREAM_PATTERN
 from events.errors import FieldProblem
 from projections import AsOf
-from projections.agreements import AgreementList, AgreementState
+from projections.agreements import BY_DATE, STATUSES, AgreementList, AgreementState, agreement
 from projections.entities import Entity, EntityList, names_of
 from projections.times import world_date
 from projections.timeline import TimelinePage
 from search_index import QueryError, SearchIndex, SearchRequest, search
 from service.web.cite import cite
 from service.web.forms import PAYLOAD_FIELDS
-from service.web.rendering import link, render, summary_of, type_label
-from service.web.svg import Span, draw
+from service.web.dates import for_people
+from service.web.rendering import STATUS_LABELS, link, render, summary_of, type_label
+from service.web.status import BASIS_WORDS, status_sentence
+from service.web.svg import Span, Stretch, draw
 
 FACETS = (("type", "Kind of fact"), ("speaker", "Speaker"), ("publisher", "Publisher"), ("year", "Year"))
 FILTERS = (("speaker", "Speaker"), ("publisher", "Publisher"), ("type", "Kind"), ("from", "From"), ("to", "To"))
@@ -209,33 +211,61 @@ def agreements_page(request: Request, engine: Engine, listed: AgreementList) -> 
 
 
 def agreement_page(request: Request, engine: Engine, state: AgreementState) -> Response:
-    """An agreement's state, parties, dates and votes, and its facts drawn on a time axis."""
+    """An agreement's state in words, its status history with the source of each change, its facts drawn
+    on a time axis under a band of its statuses, and the statements about it."""
     streams = set(state.parties)
     for vote in [*state.votes, *([state.next_vote] if state.next_vote else [])]:
         streams.update(_streams_in(vote.body))
+    streams.update(s.data.get("speaker", "") for s in state.statements)
+    linked = [a for a in [state.superseded_by, *state.succeeds] if a]
     with engine.connect() as connection:
         names = names_of(connection, streams)
+        others = {a: other for a in linked if (other := agreement(connection, a, state.as_of)) is not None}
+    titles = {a: others[a].title if a in others and others[a].title else "an agreement with no recorded title" for a in linked}
     spans = []
     term = _term(state)
     if term:
         spans.append(Span(term, "Term of the agreement", None, "term"))
-    spans += [Span(h.fact.occurred, type_label(h.fact.type), f"/events/{h.fact.event_id}") for h in state.history]
+    for h in state.history:
+        if h.basis == BY_DATE:
+            continue
+        href = f"/events/{h.fact.event_id}"
+        if h.fact.stands_at != h.fact.occurred:  # a scheduled vote, at the date it is scheduled for
+            spans.append(Span(h.fact.stands_at, f"Vote scheduled for {for_people(h.fact.stands_at)}", href, when=""))
+        else:
+            spans.append(Span(h.fact.stands_at, type_label(h.fact.type), href))
+    stretches = [Stretch(h.on, h.status, h.basis, STATUS_LABELS.get(h.status, h.status)) for h in state.history if h.changed]
+    today = datetime.now(UTC).date().isoformat()
     context = {
-        "title": state.title or state.id,
+        "title": state.title or _untitled(state, names),
         "state": state,
         "names": names,
-        "drawing": draw(spans, state.as_of.valid_at),
+        "titles": titles,
+        "sentence": status_sentence(state, titles),
+        "basis_words": BASIS_WORDS,
+        "drawing": draw(spans, stretches, state.as_of.valid_at, "today" if state.as_of.valid_at == today else for_people(state.as_of.valid_at)),
+        "legend": sorted({(s.status, s.basis, s.label) for s in stretches}, key=lambda s: (STATUSES.index(s[0]), s[1])),
         **_as_of_form(request, state.as_of),
     }
     return render(request, "agreement.html", context)
 
 
+def _untitled(state: AgreementState, names: dict[str, str]) -> str:
+    """A heading for an agreement whose title the archive does not record: its parties, where known."""
+    parties = [names.get(p) for p in state.parties]
+    if parties and all(parties):
+        return f"Agreement between {', '.join(parties[:-1])} and {parties[-1]} (title not recorded)"  # type: ignore[arg-type]
+    return "Agreement (title not recorded)"
+
+
 def _term(state: AgreementState) -> str | None:
-    """The agreement's span as an EDTF interval, from its start (effective, else signed) to its end, where known."""
-    start = state.effective or state.signed
+    """The agreement's span as an EDTF interval, from its start (effective, else signed, else its first fact)
+    to its end, where known."""
+    first = next((h.fact.stands_at for h in state.history if h.basis != BY_DATE), None)
+    start = state.effective or state.signed or first
     if not state.expires:
         return None
-    begin = (start.split("/")[0] or start.split("/")[-1]) if start else ".."
+    begin = (start.split("/")[0] or start.split("/")[-1]) if start else ""
     end = state.expires.split("/")[-1] or state.expires
     return f"{begin}/{end}"
 

@@ -45,6 +45,7 @@ STATUS_LABELS = {
     "expired": "expired",
     "terminated": "terminated",
     "not_renewed": "not renewed",
+    "superseded": "superseded",
 }
 
 
@@ -87,7 +88,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.ChainableUndefined,
     )
     env.filters.update(when=for_people, moment=moment_for_people, type_label=type_label, web_url=web_url,
-                       status_label=lambda s: STATUS_LABELS.get(s, s))
+                       status_label=lambda s: STATUS_LABELS.get(s, s), capitalize_first=lambda s: s[:1].upper() + s[1:] if s else s)
     env.globals.update(link=link, summary_of=summary_of)
     return env
 
