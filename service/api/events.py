@@ -240,12 +240,22 @@ async def _tail(archive: Archive, after: int) -> AsyncIterator[ServerSentEvent]:
     responses=responses(401, 403, 404, 422),
     tags=["log"],
 )
-def read_event(request: Request, event_id: Annotated[str, Path(max_length=100, examples=[models.EVENT_ID])]) -> Response:
+def read_event(
+    request: Request,
+    event_id: Annotated[str, Path(max_length=100, examples=[models.EVENT_ID])],
+    revision: Annotated[
+        int | None,
+        Query(ge=0, le=100_000, description="For a browser: the fact as its first N corrections left it (default: all of them); "
+              "the JSON is the envelope with every correction either way"),
+    ] = None,
+) -> Response:
     """The envelope with the corrections and retraction that target it; a browser gets the fact's page."""
     archive = archive_of(request)
     event = event_with_amendments(archive.store, event_id)
     if event is None:
         raise ApiProblem(404, f"no event {event_id} in the log")
     if wants_html(request):
-        return pages.event_page(request, archive.store.engine, event)
+        if revision is not None and revision > len(event["corrections"]):
+            raise ApiProblem(404, f"fact {event_id} has {len(event['corrections'])} correction(s), not {revision}")
+        return pages.event_page(request, archive.store.engine, event, revision)
     return varied(json_response(event))

@@ -102,7 +102,7 @@ def read_timeline(
     with archive_of(request).store.engine.connect() as connection:
         page = timeline(connection, as_of, subject=entity_id, types=types or (), start=lower, end=upper, limit=limit, offset=offset)
     if wants_html(request):
-        return pages.timeline_page(request, page, limit, offset)
+        return pages.timeline_page(request, archive_of(request).store.engine, page, limit, offset)
     return varied(json_response(page.to_json()))
 
 

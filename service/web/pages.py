@@ -135,16 +135,19 @@ def _link(params: dict[str, str], **changes: Any) -> str:
 # -- one fact ---------------------------------------------------------------------
 
 
-def as_corrected(event: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The fact as its corrections left it, and each correction with what it changed (before and after)."""
+def as_corrected(event: dict[str, Any], revision: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The fact as its corrections (the first `revision` of them, or all) left it, and each of those
+    corrections with what it changed (before and after)."""
     data, occurred, sources = event["data"], event["occurred"], event["sources"]
     changes = []
-    for correction in event["corrections"]:
+    labels = {spec.name.partition(".")[0]: spec.label for spec in PAYLOAD_FIELDS.get(event["type"], ())}
+    labels.update(occurred="When it happened", sources="Sources")
+    for correction in event["corrections"][:revision]:
         fields = correction["data"].get("fields", {})
         changed = []
         for name, value in fields.items():
             before = occurred if name == "occurred" else sources if name == "sources" else data.get(name)
-            changed.append({"field": name, "before": before, "after": value})
+            changed.append({"field": labels.get(name, name.replace("_", " ").capitalize()), "before": before, "after": value})
         data = merged(data, fields)
         occurred = fields["occurred"] if isinstance(fields.get("occurred"), str) else occurred
         sources = fields["sources"] if isinstance(fields.get("sources"), list) else sources
@@ -152,9 +155,10 @@ def as_corrected(event: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
     return {**event, "data": data, "occurred": occurred, "sources": sources}, changes
 
 
-def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Response:
-    """A fact's page: what it says now, every source, its place in the chain, its corrections, how to cite it."""
-    current, changes = as_corrected(event)
+def event_page(request: Request, engine: Engine, event: dict[str, Any], revision: int | None = None) -> Response:
+    """A fact's page: what it says now (or after its first `revision` corrections), every source, its place
+    in the chain, its corrections, how to cite the version shown."""
+    current, changes = as_corrected(event, revision)
     data = current["data"]
     streams = {event["stream"]}
     for value in data.values():
@@ -164,6 +168,9 @@ def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Respo
     speaker = data.get("speaker")
     speaker_name = names.get(speaker) if isinstance(speaker, str) else None
     permalink = f"{str(request.base_url).rstrip('/')}/events/{event['id']}"
+    correction = changes[-1]["event"] if changes else None
+    if correction is not None:
+        permalink += f"?revision={len(changes)}"  # the version shown, whatever corrections come later
     fields = []
     skip = {"quote", "original_text", "speaker", "speaker_description", "context"} if event["type"] == "StatementMade" else set()
     for spec in PAYLOAD_FIELDS.get(event["type"], ()):
@@ -171,7 +178,10 @@ def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Respo
         if head in skip or head not in data or any(f["name"] == head for f in fields):
             continue
         label = "Tally" if head == "tally" else spec.label
-        fields.append({"name": head, "label": label, "value": data[head], "edtf": spec.kind == "edtf"})
+        if head == "unsourced":
+            continue
+        unsourced = head in (data.get("unsourced") or ())
+        fields.append({"name": head, "label": label, "value": data[head], "edtf": spec.kind == "edtf", "unsourced": unsourced})
     context = {
         "title": f"{type_label(event['type'])}: {summary_of(data, event['type'])[:80]}",
         "event": event,
@@ -182,7 +192,9 @@ def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Respo
         "speaker_name": speaker_name,
         "fields": fields,
         "permalink": permalink,
-        "cite": cite(current, permalink, speaker_name, datetime.now(UTC).date().isoformat()),
+        "cite": cite(current, permalink, speaker_name, datetime.now(UTC).date().isoformat(), correction),
+        "revision": len(changes),
+        "later_corrections": len(event["corrections"]) - len(changes),
         "appended": request.query_params.get("appended") == "1",
         "amendment": event["type"] in ("FactCorrected", "FactRetracted"),
     }
@@ -299,10 +311,16 @@ def entity_page(request: Request, entity: Entity, page: TimelinePage) -> Respons
     return render(request, "entity.html", context)
 
 
-def timeline_page(request: Request, page: TimelinePage, limit: int, offset: int) -> Response:
+def timeline_page(request: Request, engine: Engine, page: TimelinePage, limit: int, offset: int) -> Response:
     params = _params(request, "offset")
+    subject = params.get("entity")
+    with engine.connect() as connection:
+        named = names_of(connection, [subject]).get(subject) if subject else None
+        if subject and named is None and (agreed := agreement(connection, subject, page.as_of)) is not None:
+            named = agreed.title
     context = {
-        "title": "Timeline",
+        "title": f"Timeline: {named}" if named else "Timeline",
+        "subject_name": named,
         "page": page,
         "facts": _facts(page),
         "params": params,

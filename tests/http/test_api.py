@@ -355,7 +355,7 @@ def test_verify_is_ok_then_names_an_edited_row(server: Server, store_url: str) -
 def test_the_atom_feed_lists_the_newest_facts_first(server: Server) -> None:
     ids = server.append("person-vladimir-putin", entity("Vladimir Putin", kind="person"), *[statement(f"Words {i}") for i in range(5)]).json()["ids"]
     response = server.client.get("/feed.atom", params={"limit": 3})
-    assert response.headers["content-type"] == "application/atom+xml"
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
     feed = feedparser.parse(response.content)
     assert not feed.bozo, feed.bozo_exception
     assert feed.version == "atom10"
