@@ -177,16 +177,18 @@ def fold_agreement(stream: str, facts: Sequence[Revision], as_of: AsOf) -> Agree
             continue
         _calendar(state, fact.placed_lower)
         before = state.status if state.history else None
-        if _apply(state, fact):
+        asserted = _apply(state, fact)
+        if asserted is not None:
             state.history.append(HistoryEntry(fact, before, state.status, REPORTED, fact.stands_at))
-            if before != state.status or before is None:
+            if asserted or before != state.status or before is None:
                 state.basis = REPORTED
     _calendar(state, as_of.valid_at)
     return state
 
 
-def _apply(state: AgreementState, fact: Revision) -> bool:
-    """Fold one fact into `state`; False for a fact that is not part of this agreement's history."""
+def _apply(state: AgreementState, fact: Revision) -> bool | None:
+    """Fold one fact into `state`: True when it reports the status it leaves (a signing, an expiry...),
+    False when it leaves the status as it was, None when it is not part of this agreement's history."""
     data, kind = fact.data, fact.type
     own = fact.stream == state.id
     if kind == "AgreementSigned" and own:
@@ -194,8 +196,9 @@ def _apply(state: AgreementState, fact: Revision) -> bool:
         state.signed, state.effective, state.expires = data.get("signed"), data.get("effective"), data.get("expires")
         state.summary, state.unsourced = data.get("summary"), list(data.get("unsourced") or ())
         state.dated_by = fact
-        if not state.history:
-            state.status = "pending" if _future(state.effective, fact) else "in_force"
+        if state.history:
+            return False  # facts that stand before the signing already set the status
+        state.status = "pending" if _future(state.effective, fact) else "in_force"
     elif kind == "AgreementRenewed" and own:
         state.effective = data.get("effective") or state.effective
         state.expires = data.get("expires") or state.expires
@@ -212,30 +215,33 @@ def _apply(state: AgreementState, fact: Revision) -> bool:
             state.status, state.superseded_by = "superseded", data.get("by")
         elif data.get("by") == state.id:
             state.succeeds.append(fact.stream)
-        else:
             return False
+        else:
+            return None
     elif kind == "AgreementAmended" and own:
-        pass
+        return False
     elif kind in DECISION_TYPES and data.get("agreement") == state.id:
         if kind == "VoteScheduled":
             vote = Vote.of(fact)
             if vote.scheduled is None or not certain_by(parse_edtf_date(vote.scheduled).upper, state.as_of.valid_at):
                 state.next_vote = vote
-            return True
+            return False
         if kind == "VoteHeld":
             vote = Vote.of(fact)
             state.votes.append(vote)
             state.next_vote = None
             if vote.outcome != "passed":
-                return True
+                return False
         effect = data.get("effect")
         if effect == "not_renew":
             state.renewal_refused = True
-        elif effect in _EFFECT_STATUS:
-            state.status = _EFFECT_STATUS[effect]
-            state.renewal_refused = state.renewal_refused and effect != "renew"
+            return False
+        if effect not in _EFFECT_STATUS:
+            return False
+        state.status = _EFFECT_STATUS[effect]
+        state.renewal_refused = state.renewal_refused and effect != "renew"
     else:
-        return False
+        return None
     return True
 
 
