@@ -70,7 +70,7 @@ def link(path: str, params: dict[str, Any] | None = None, **changes: Any) -> str
 
 def summary_of(data: dict[str, Any], event_type: str) -> str:
     """The words that best say what a fact is, for lists and timelines."""
-    for key in ("quote", "title", "motion", "summary", "purpose", "note", "reason", "name", "description"):
+    for key in ("quote", "title", "motion", "decision", "summary", "purpose", "note", "reason", "name", "description"):
         value = data.get(key)
         if isinstance(value, str) and value.strip():
             return value
