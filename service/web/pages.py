@@ -165,6 +165,10 @@ def event_page(request: Request, engine: Engine, event: dict[str, Any], revision
         streams.update(_streams_in(value))
     with engine.connect() as connection:
         names = names_of(connection, streams)
+        for stream in sorted(s for s in streams if s.startswith("agreement-") and s not in names):
+            state = agreement(connection, stream, AsOf.now())
+            if state is not None and state.title:
+                names[stream] = state.title
     speaker = data.get("speaker")
     speaker_name = names.get(speaker) if isinstance(speaker, str) else None
     permalink = f"{str(request.base_url).rstrip('/')}/events/{event['id']}"
@@ -178,7 +182,7 @@ def event_page(request: Request, engine: Engine, event: dict[str, Any], revision
         if head in skip or head not in data or any(f["name"] == head for f in fields):
             continue
         label = "Tally" if head == "tally" else spec.label
-        if head == "unsourced":
+        if head in ("unsourced", "languages"):  # shown where they apply: a note beside a field, `lang` on a name
             continue
         unsourced = head in (data.get("unsourced") or ())
         fields.append({"name": head, "label": label, "value": data[head], "edtf": spec.kind == "edtf", "unsourced": unsourced})
