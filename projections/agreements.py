@@ -45,7 +45,6 @@ from projections.times import AsOf, certain_by, standing
 
 STATUSES = ("pending", "in_force", "suspended", "expired", "terminated", "not_renewed", "superseded")
 REPORTED, BY_DATE = "reported", "by_date"
-BASES = (REPORTED, BY_DATE)
 _EFFECT_STATUS = {"suspend": "suspended", "terminate": "terminated", "renew": "in_force"}
 _ENDED_BY = {"AgreementSuspended": "suspended", "AgreementTerminated": "terminated"}
 
@@ -163,7 +162,8 @@ class AgreementState:
 
 
 def fold_agreement(stream: str, facts: Sequence[Revision], as_of: AsOf) -> AgreementState | None:
-    """The agreement's state after `facts` (visible as of `as_of`, in timeline order); None without facts."""
+    """The agreement's state after `facts` (visible as of `as_of`, in timeline order); None without a fact
+    of the agreement itself."""
     if not facts:
         return None
     state = AgreementState(stream, as_of)
@@ -182,6 +182,8 @@ def fold_agreement(stream: str, facts: Sequence[Revision], as_of: AsOf) -> Agree
             state.history.append(HistoryEntry(fact, before, state.status, REPORTED, fact.stands_at))
             if asserted or before != state.status or before is None:
                 state.basis = REPORTED
+    if not state.history:
+        return None  # statements about an agreement the archive knows nothing else of
     _calendar(state, as_of.valid_at)
     return state
 

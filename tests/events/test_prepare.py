@@ -314,6 +314,15 @@ EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "type": "AgreementExpired", "occurred": "2024-11-30", "sources": [source()],
         "data": {"renewal_refused": True, "note": "Passes issued to Russian scientists are valid until November 30, 2024."},
     }),
+    "AgreementSuperseded": ("agreement-cern-ussr", {
+        "type": "AgreementSuperseded", "occurred": "1993-10-30", "sources": [source()],
+        "data": {"by": "agreement-cern-russia", "effective": "1993-10-30"},
+    }),
+    "DecisionTaken": ("agreement-cern-russia", {
+        "type": "DecisionTaken", "occurred": "/2024-03", "sources": [source()],
+        "data": {"by": "org-cern", "agreement": "agreement-cern-russia",
+                 "decision": "To stop cooperation with hundreds of specialists working at universities and research institutes in Russia"},
+    }),
     "VoteScheduled": ("vote-cern-council-2024-06", {
         "type": "VoteScheduled", "occurred": "2024-03/2024-06", "sources": [source()],
         "data": {
