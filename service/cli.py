@@ -338,7 +338,8 @@ def demo(
         listed = list_agreements(connection, as_of)
     print(f"agreements as of {as_of.valid_at}:")
     for state in listed.agreements:
-        print(f"  {state.id:<28} {state.status:<12} {state.title or ''}")
+        status = state.status + (" by date" if state.basis == "by_date" else "")  # no source reports it
+        print(f"  {state.id:<28} {status:<20} {state.title or ''}")
     found = search(index, SearchRequest(q='"window to the West"', per_page=1))
     print(f"search index: {index.searcher().doc_count():,} documents; try: accord search '\"window to the West\"' "
           f"({found.total} facts)")
