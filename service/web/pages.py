@@ -33,7 +33,7 @@ from service.web.cite import cite
 from service.web.forms import PAYLOAD_FIELDS
 from service.web.dates import for_people
 from service.web.rendering import STATUS_LABELS, link, render, summary_of, type_label
-from service.web.status import BASIS_WORDS, status_sentence
+from service.web.status import status_sentence
 from service.web.svg import Span, Stretch, draw
 
 FACETS = (("type", "Kind of fact"), ("speaker", "Speaker"), ("publisher", "Publisher"), ("year", "Year"))
@@ -258,7 +258,6 @@ def agreement_page(request: Request, engine: Engine, state: AgreementState) -> R
         "names": names,
         "titles": titles,
         "sentence": status_sentence(state, titles),
-        "basis_words": BASIS_WORDS,
         "drawing": draw(spans, stretches, state.as_of.valid_at, "today" if state.as_of.valid_at == today else for_people(state.as_of.valid_at)),
         "legend": sorted({(s.status, s.basis, s.label) for s in stretches}, key=lambda s: (STATUSES.index(s[0]), s[1])),
         **_as_of_form(request, state.as_of),

@@ -7,8 +7,6 @@ from projections.agreements import BY_DATE, AgreementState, HistoryEntry
 from service.web.dates import dated, for_people
 from service.web.rendering import STATUS_LABELS
 
-BASIS_WORDS = {"reported": "reported by a source", "by_date": "by date alone: no source reports it"}
-
 
 def status_sentence(state: AgreementState, titles: dict[str, str]) -> str:
     """One sentence on the current status and its basis; `titles` names other agreements by stream."""
