@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, ConfigDict, Field, JsonValue, StringConstraints, with_config
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, JsonValue, StringConstraints, WithJsonSchema, with_config
 from typing_extensions import NotRequired, TypedDict
 
-from events.edtf_dates import parse_edtf_date
+from events.edtf_dates import MAX_LENGTH, PATTERN, parse_edtf_date
 
 
 def _edtf(value: str) -> str:
@@ -23,16 +23,31 @@ def _edtf(value: str) -> str:
     return value
 
 
-Edtf = Annotated[str, AfterValidator(_edtf)]
+EDTF_FORMAT = "edtf"
+"""The JSON Schema `format` of an EDTF level 0/1 string: a date (its days in the calendar, an
+interval's ends in order) that `PATTERN` spells out as far as a regular expression can."""
+EDTF_SCHEMA = {
+    "type": "string", "format": EDTF_FORMAT, "pattern": PATTERN, "maxLength": MAX_LENGTH,
+    "description": "EDTF levels 0-1: 2024-06-20, 2024-06, 2024, 2024-12~, 2024-21, 201X, 2024-12/2025-03, ../2024",
+}
+
+Edtf = Annotated[str, AfterValidator(_edtf), WithJsonSchema(EDTF_SCHEMA)]
 """An EDTF level 0/1 date or interval: `2024-06-20`, `2024-06`, `2024-12~`, `2024-12/2025-03`."""
 
 # Constraints are patterns where they can be: pydantic checks those without a
 # Python call, which matters at import speed. PATTERN_REASONS words their errors.
-NOT_BLANK = r"\S"
+# Characters that show nothing: zero-width spaces and joiners, the byte order mark, soft hyphens,
+# direction marks, variation selectors, Hangul fillers (Unicode's default-ignorable code points of
+# the Basic Multilingual Plane). Text made of these and white space alone is blank.
+INVISIBLE = (
+    r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    r"\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+NOT_BLANK = rf"[^\s{INVISIBLE}]"
 WEB_URL = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
 
 Text = Annotated[str, StringConstraints(pattern=NOT_BLANK)]
-"""Free text that is not empty or only white space, kept exactly as given."""
+"""Free text with something visible in it, kept exactly as given."""
 
 WebUrl = Annotated[str, StringConstraints(pattern=WEB_URL)]
 """An absolute http or https URL, kept exactly as given."""
@@ -60,7 +75,7 @@ Speaker = Annotated[
 
 PATTERN_REASONS = {
     Speaker.__metadata__[0].pattern: "must be the speaker's entity stream (person-…) or 'anonymous'",  # type: ignore[attr-defined]
-    NOT_BLANK: "must not be blank",
+    NOT_BLANK: "must not be blank (white space and invisible characters alone are blank)",
     WEB_URL: "must be an absolute http(s) URL",
     StreamName.__metadata__[0].pattern: "must be a stream id of the form category-slug, e.g. org-jinr",  # type: ignore[attr-defined]
     LanguageTag.__metadata__[0].pattern: "must be a BCP 47 language tag such as en, ru or pt-BR",  # type: ignore[attr-defined]
@@ -171,6 +186,15 @@ class AgreementExpired(TypedDict):
     note: NotRequired[Text | None]
 
 
+def whole(value: Any) -> Any:
+    """JSON has one kind of number, so 16.0 is the integer 16, as JSON Schema reads it too."""
+    return int(value) if type(value) is float and value.is_integer() else value
+
+
+Count = Annotated[int, BeforeValidator(whole), Field(ge=0, le=2**31 - 1)]
+"""A count of votes, people or anything else the sources number."""
+
+
 @strict
 class AgreementSuperseded(TypedDict):
     """Event name: AgreementSuperseded. An agreement gives way to another one.
@@ -201,10 +225,10 @@ class DecisionTaken(TypedDict):
 class Tally(TypedDict):
     """Votes counted: any of yes, no, abstain and absent that the sources report."""
 
-    yes: NotRequired[Annotated[int, Field(ge=0)] | None]
-    no: NotRequired[Annotated[int, Field(ge=0)] | None]
-    abstain: NotRequired[Annotated[int, Field(ge=0)] | None]
-    absent: NotRequired[Annotated[int, Field(ge=0)] | None]
+    yes: NotRequired[Count | None]
+    no: NotRequired[Count | None]
+    abstain: NotRequired[Count | None]
+    absent: NotRequired[Count | None]
 
 
 @strict
@@ -257,7 +281,14 @@ class VisitMade(TypedDict):
     purpose: NotRequired[Text | None]
 
 
-@strict
+# `_anonymous_is_described` below, as JSON Schema can say it.
+ANONYMOUS_IS_DESCRIBED = {
+    "if": {"properties": {"speaker": {"const": "anonymous"}}, "required": ["speaker"]},
+    "then": {"required": ["speaker_description"], "properties": {"speaker_description": {"type": "string"}}},
+}
+
+
+@with_config(ConfigDict(extra="forbid", strict=True, json_schema_extra=ANONYMOUS_IS_DESCRIBED))
 class StatementMade(TypedDict):
     """Event name: StatementMade. Someone says something on the record.
 

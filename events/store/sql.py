@@ -11,12 +11,12 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from events.amendments import AMENDMENT_TYPES, Amendable, check_amendments, follow
 from events.chain import ChainReport, ChainWalker, chained_row
 from events.envelope import GENESIS_HASH, AppendResult, EventEnvelope, ExpectedVersion, Head
-from events.errors import DuplicateEvent, EventStoreError, VersionConflict
+from events.errors import DuplicateEvent, EventStoreError, InvalidEvent, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest
 from events.store import dialects
 from events.store.base import EventStore
@@ -130,6 +130,8 @@ class SqlEventStore(EventStore):
             raise EventStoreError(f"the database refused the append: {exc.orig}") from exc
         except OperationalError as exc:
             raise EventStoreError(f"the database could not take the append: {exc.orig}") from exc
+        except DataError as exc:  # a value this database cannot hold, which validation let through
+            raise InvalidEvent.single("", f"the database cannot store this: {exc.orig}") from exc
         self._committed()
 
     @contextmanager
