@@ -25,7 +25,7 @@ from projections.agreements import list_agreements
 from search_index import QueryError, SearchIndex, SearchRequest, SearchResults, search
 from service.archive import open_archive, open_runner, open_search_index
 from service.settings import Settings
-from service.tokens import ROLES, TokenError, create_token
+from service.tokens import ROLES, TokenError, create_token, list_tokens, revoke_token
 from service.workers import serve_workers
 
 app = typer.Typer(
@@ -184,10 +184,35 @@ def token_create(
     try:
         token = create_token(store.engine, name, role)
     except TokenError as exc:
-        err.print(f"[red]accord token create:[/red] {exc}")
+        err.print(f"[red]accord token create:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     print(token)
     err.print(f"token for {name!r} with role {role!r}: shown once, store it now")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List the tokens: name, role, when created, last used and revoked (never the token itself)."""
+    tokens = list_tokens(_archive().engine)
+    if not tokens:
+        err.print("no tokens yet: accord token create --name NAME --role archivist")
+        return
+    rows = [("NAME", "ROLE", "CREATED", "LAST USED", "REVOKED")]
+    rows += [(t.name, t.role, t.created_at, t.last_used_at or "never", t.revoked_at or "-") for t in tokens]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@token_app.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="The name the token was created with")]) -> None:
+    """Revoke a token: every node refuses it from the next request on, and its web sessions end."""
+    try:
+        revoked = revoke_token(_archive().engine, name)
+    except TokenError as exc:
+        err.print(f"[red]accord token revoke:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    print(f"revoked {revoked.name!r} ({revoked.role}) at {revoked.revoked_at}")
 
 
 class RebuildTarget(str, Enum):

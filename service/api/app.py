@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from service.api import events, health, integrity, problems, reads, search
 from service.api.auth import TokenCache
 from service.api.follower import Bell
+from service.api.formats import state_formats
 from service.api.metrics import Metrics
 from service.api.middleware import RequestContext
 from service.api.state import Archive
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             schema = get_openapi(
                 title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes
             )
-            app.openapi_schema = _problems_as_problem_json(schema, public_read=settings.public_read)
+            app.openapi_schema = state_formats(_problems_as_problem_json(schema, public_read=settings.public_read))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -18,7 +18,7 @@ from events.catalogue import STREAM_PATTERN
 from events.envelope import EventEnvelope
 from events.store import SqlEventStore
 from service.api import models
-from service.api.auth import Caller, archivist, reader
+from service.api.auth import Caller, appender, reader
 from service.api.problems import ApiProblem, responses
 from service.api.state import Archive
 from service.queries import event_with_amendments
@@ -45,12 +45,7 @@ def json_response(body: Any, status_code: int = 200, media_type: str = "applicat
     return Response(orjson.dumps(body), status_code=status_code, media_type=media_type)
 
 
-APPEND_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": models.AppendRequest.model_json_schema(ref_template="#/components/schemas/{model}")}},
-    }
-}
+APPEND_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": models.append_body_schema()}}}}
 
 
 @appends.post(
@@ -68,7 +63,7 @@ APPEND_BODY = {
 async def append(
     request: Request,
     stream: Annotated[str, Path(pattern=STREAM_PATTERN, max_length=200, examples=["org-dissernet"])],
-    caller: Annotated[Caller, Depends(archivist)],
+    caller: Annotated[Caller, Depends(appender)],
 ) -> Response:
     """Validate every event against the catalogue, then append them to `stream` in one transaction.
 
@@ -85,7 +80,7 @@ async def append(
     if "stream" in parsed:
         raise InvalidEvent.single("stream", "the stream is named by the path, not the body")
     archive = archive_of(request)
-    result = await archive.committer.append(stream, parsed, caller.name)
+    result = await archive.committer.append(stream, parsed, caller.name, caller.token_hash)
     if not result.retried:
         archive.appended(len(result.ids))
     return json_response(result.to_json(), 200 if result.retried else 201)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
 
-from events.catalogue import CATALOGUE
+from events.catalogue import CATALOGUE, STRICT
+from events.catalogue import NewEvent as CatalogueEvent
+from events.prepare import MAX_NESTING, ExpectedVersionField
 
 EventType = Literal.__getitem__(tuple(CATALOGUE))  # type: ignore[attr-defined]
 
@@ -31,29 +34,25 @@ class Source(BaseModel):
     archived_url: str | None = None
 
 
-class NewEvent(BaseModel):
-    """One event of an append request; `data` is validated against the catalogue entry of `type`."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: str | None = Field(default=None, description="A UUID; leave it out and the server picks one", examples=[EVENT_ID])
-    type: EventType = Field(examples=["EntityRegistered"])  # type: ignore[valid-type]
-    occurred: str = Field(description="EDTF levels 0-1: 2024-06-20, 2024-06, 2024, 2024-12~, 2024-12/2025-03", examples=["2024-06-13"])
-    data: dict[str, Any] = Field(
-        description="The payload, checked strictly against the catalogue entry of `type` (events/catalogue.py)",
-        examples=[{"kind": "organization", "name": "Dissernet", "aliases": ["Диссернет"]}],
-    )
-    sources: list[Source] = Field(min_length=1)
-    metadata: dict[str, Any] | None = Field(default=None, examples=[{"correlation_id": "import-2026-11"}])
-
-
-class AppendRequest(BaseModel):
+class AppendBody(TypedDict):
     """The body of `POST /streams/{stream}/events`: all the events are appended, or none."""
 
-    model_config = ConfigDict(extra="forbid")
-    expected_version: int | Literal["any", "no_stream"] = Field(
-        default="any", description="The stream's current last version, `no_stream`, or `any`", examples=["no_stream"]
+    expected_version: ExpectedVersionField
+    events: Annotated[list[CatalogueEvent], Field(min_length=1)]
+
+
+AppendBody.__pydantic_config__ = STRICT  # type: ignore[attr-defined]
+
+
+def append_body_schema() -> dict[str, Any]:
+    """The append body's JSON Schema, its definitions named `Append…` so that none replaces a response's."""
+    schema = TypeAdapter(AppendBody).json_schema(ref_template="#/components/schemas/Append{model}")
+    schema["$defs"] = {f"Append{name}": definition for name, definition in schema.pop("$defs").items()}
+    schema["description"] += (
+        " Each event's shape is the catalogue's for its `type`, `data` included; `data` and `metadata` nest objects and"
+        f" arrays at most {MAX_NESTING} levels deep, the value itself counting as one."
     )
-    events: list[NewEvent] = Field(min_length=1)
+    return schema
 
 
 class AppendResult(BaseModel):
