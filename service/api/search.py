@@ -51,8 +51,6 @@ async def search_endpoint(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
 ) -> Response:
-    # A date the search cannot read is a 422, as on every other endpoint.
-    optional_world_date(start, "from", upper=False), optional_world_date(end, "to", upper=True)
     query = SearchRequest(q=q, speaker=speaker, publisher=publisher, type=type, start=start, end=end, sort=sort, page=page,
                           per_page=per_page)
     archive = archive_of(request)
@@ -60,5 +58,7 @@ async def search_endpoint(
     if wants_html(request):
         page: Response = await loop.run_in_executor(archive.searches, pages.search_page, request, archive.index, query)
         return page
+    # A date the search cannot read is a 422, as on every other endpoint (the page says so beside its form).
+    optional_world_date(start, "from", upper=False), optional_world_date(end, "to", upper=True)
     found = await loop.run_in_executor(archive.searches, lambda: search(archive.index, query).to_json())
     return varied(json_response(found))
