@@ -82,19 +82,21 @@ class EdtfError(ValueError):
 
 def parse_edtf_date(text: str) -> EdtfDate:
     """Parse `text` as EDTF level 0/1 and return it with its bounds; raise EdtfError."""
-    if not isinstance(text, str) or not text.strip():
-        raise EdtfError(f"an EDTF date is required, {EXAMPLES}")
-    if len(text) > MAX_LENGTH:  # before the cache, which keeps only strings of a bounded size
-        raise EdtfError(f"an EDTF date has at most {MAX_LENGTH} characters; this one has {len(text):,}")
-    read = _read(text)
-    if isinstance(read, str):
+    if type(text) is str and len(text) <= MAX_LENGTH:  # only strings of a bounded size are cached
+        read = _read(text)
+        if type(read) is EdtfDate:
+            return read
         raise EdtfError(read)  # a new exception each time: a raised one keeps the frames it passed through
-    return read
+    if not isinstance(text, str):
+        raise EdtfError(f"an EDTF date is required, {EXAMPLES}")
+    raise EdtfError(f"an EDTF date has at most {MAX_LENGTH} characters; this one has {len(text):,}")
 
 
 @lru_cache(maxsize=65536)
 def _read(text: str) -> EdtfDate | str:
     """The date `text` names, or why it names none."""
+    if not text.strip():
+        return f"an EDTF date is required, {EXAMPLES}"
     if text != text.strip():
         return f"{text!r} has surrounding white space"
     try:
