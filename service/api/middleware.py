@@ -33,8 +33,8 @@ class RequestContext:
     with 413 before the app reads them; refuses a path holding a character
     no text in the archive holds (NUL, other C0 controls) with 404 and a
     query parameter holding one with 422 (nothing can be found by it, and
-    PostgreSQL refuses even to be asked about NUL); counts and times each request by its
-    route; turns an exception that escapes the app into a 500 problem that
+    PostgreSQL refuses even to be asked about NUL); counts and times each
+    request by its route; turns an exception that escapes the app into a 500 problem that
     tells the client the request id and nothing else, and logs the trace
     under that id.
     """

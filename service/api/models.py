@@ -34,6 +34,17 @@ class Source(BaseModel):
     archived_url: str | None = None
 
 
+APPEND_EXAMPLE = {
+    "expected_version": "no_stream",
+    "events": [{
+        "id": EVENT_ID, "type": "EntityRegistered", "occurred": "2024-06-13/2024-06-19",
+        "data": {"kind": "organization", "name": "Dissernet", "aliases": ["Диссернет"]},
+        "sources": [{**SOURCE_EXAMPLE, "quote": "physicist, co-founder of Dissernet Andrei Rostovtsev"}],
+        "metadata": {"correlation_id": "import-2026-11"},
+    }],
+}
+
+
 class AppendBody(TypedDict):
     """The body of `POST /streams/{stream}/events`: all the events are appended, or none."""
 
@@ -48,6 +59,7 @@ def append_body_schema() -> dict[str, Any]:
     """The append body's JSON Schema, its definitions named `Append…` so that none replaces a response's."""
     schema = TypeAdapter(AppendBody).json_schema(ref_template="#/components/schemas/Append{model}")
     schema["$defs"] = {f"Append{name}": definition for name, definition in schema.pop("$defs").items()}
+    schema["examples"] = [APPEND_EXAMPLE]
     schema["description"] += (
         " Each event's shape is the catalogue's for its `type`, `data` included; `data` and `metadata` nest objects and"
         f" arrays at most {MAX_NESTING} levels deep, the value itself counting as one."
