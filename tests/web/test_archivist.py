@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from service.tokens import revoke_token
 from tests.http.conftest import Server
 from tests.web.conftest import BROWSER, csrf_of, page, sign_in
 
@@ -178,3 +179,16 @@ def test_a_session_is_known_to_every_node_and_stored_only_as_a_hash(server: Serv
         assert "Append a fact" in other.get("/archivist", headers=BROWSER).text
         assert post(server, "/archivist/sign-out", {"csrf": csrf}).status_code == 303
         assert 'type="password"' in other.get("/archivist", headers=BROWSER).text
+
+
+def test_revoking_the_token_ends_its_web_sessions_and_signing_in_with_it(server: Server) -> None:
+    csrf = sign_in(server)
+    assert "Append a fact" in page(server, "/archivist").text
+    revoke_token(server.archive.store.engine, "archivist-alice")
+    head = server.archive.store.head().position
+    assert post(server, "/archivist/facts", {**STATEMENT_FORM, "csrf": csrf}).headers["location"] == "/archivist"
+    assert server.archive.store.head().position == head
+    form = page(server, "/archivist")
+    assert 'type="password"' in form.text  # signed out
+    again = post(server, "/archivist/sign-in", {"csrf": csrf_of(form.text), "token": server.tokens["archivist"]})
+    assert again.status_code == 401
