@@ -54,6 +54,15 @@ def _archive() -> SqlEventStore:
     return open_archive(_settings())
 
 
+@contextmanager
+def _closing_archive() -> Iterator[SqlEventStore]:
+    store = _archive()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def _everything() -> tuple[Runner, SearchIndex]:
     """The log, its projections and the search index, ready to catch up."""
     settings = _settings()
@@ -180,9 +189,9 @@ def token_create(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
 ) -> None:
     """Create an API token and print it once; only its hash is stored."""
-    store = _archive()
     try:
-        token = create_token(store.engine, name, role)
+        with _closing_archive() as store:
+            token = create_token(store.engine, name, role)
     except TokenError as exc:
         err.print(f"[red]accord token create:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
@@ -193,7 +202,8 @@ def token_create(
 @token_app.command("list")
 def token_list() -> None:
     """List the tokens: name, role, when created, last used and revoked (never the token itself)."""
-    tokens = list_tokens(_archive().engine)
+    with _closing_archive() as store:
+        tokens = list_tokens(store.engine)
     if not tokens:
         err.print("no tokens yet: accord token create --name NAME --role archivist")
         return
@@ -208,7 +218,8 @@ def token_list() -> None:
 def token_revoke(name: Annotated[str, typer.Argument(help="The name the token was created with")]) -> None:
     """Revoke a token: every node refuses it from the next request on, and its web sessions end."""
     try:
-        revoked = revoke_token(_archive().engine, name)
+        with _closing_archive() as store:
+            revoked = revoke_token(store.engine, name)
     except TokenError as exc:
         err.print(f"[red]accord token revoke:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
 
 from events.store import open_store
+from service.cli import app
 from service.tokens import authenticate
 from tests.builders import entity, statement
 
@@ -134,31 +137,36 @@ def test_every_hostile_line_is_named_and_none_makes_a_traceback(store_url: str, 
 
 
 def test_tokens_are_listed_without_their_secret_and_a_revoked_one_is_refused(store_url: str, tmp_path: Path) -> None:
-    tokens = {name: accord("token", "create", "--name", name, "--role", role, url=store_url, data_dir=tmp_path).stdout.strip()
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:  # in this process: the subprocesses above already show the command as a user runs it
+        return runner.invoke(app, list(args), env={"ACCORD_DATABASE_URL": store_url, "ACCORD_DATA_DIR": str(tmp_path)})
+
+    tokens = {name: run("token", "create", "--name", name, "--role", role).stdout.splitlines()[0]
               for name, role in (("alice", "archivist"), ("bob", "reader"))}
-    revoked = accord("token", "revoke", "alice", url=store_url, data_dir=tmp_path)
-    assert revoked.returncode == 0 and revoked.stdout.startswith(b"revoked 'alice' (archivist) at 20"), revoked.stderr
-    listed = accord("token", "list", url=store_url, data_dir=tmp_path)
-    rows = [row.split() for row in listed.stdout.decode().splitlines()]
+    revoked = run("token", "revoke", "alice")
+    assert revoked.exit_code == 0 and revoked.stdout.startswith("revoked 'alice' (archivist) at 20"), revoked.output
+    listed = run("token", "list").stdout
+    rows = [row.split() for row in listed.splitlines()]
     assert rows[0] == ["NAME", "ROLE", "CREATED", "LAST", "USED", "REVOKED"]
     assert [row[:2] for row in rows[1:]] == [["alice", "archivist"], ["bob", "reader"]]
     assert rows[1][3] == "never" and rows[1][4].startswith("20") and rows[2][3:] == ["never", "-"]
-    assert not any(token in listed.stdout for token in tokens.values())
+    assert not any(token in listed for token in tokens.values())
     store = open_store(store_url)
     try:
-        assert authenticate(store.engine, tokens["alice"].decode()) is None
-        assert authenticate(store.engine, tokens["bob"].decode()) == ("bob", "reader")
+        assert authenticate(store.engine, tokens["alice"]) is None
+        assert authenticate(store.engine, tokens["bob"]) == ("bob", "reader")
         with store.engine.connect() as connection:
             hashes = connection.execute(text("SELECT token_hash FROM tokens")).scalars().all()
-        assert not any(h.encode() in listed.stdout for h in hashes)
+        assert not any(h in listed for h in hashes)
     finally:
         store.close()
-    again = accord("token", "revoke", "alice", url=store_url, data_dir=tmp_path)
-    assert again.returncode == 1 and b"was revoked at" in again.stderr
-    unknown = accord("token", "revoke", "carol", url=store_url, data_dir=tmp_path)
-    assert unknown.returncode == 1 and b"no token is named 'carol'" in unknown.stderr
-    reused = accord("token", "create", "--name", "alice", "--role", "archivist", url=store_url, data_dir=tmp_path)
-    assert reused.returncode == 2 and b"never reused" in reused.stderr
+    again = run("token", "revoke", "alice")
+    assert again.exit_code == 1 and "was revoked at" in again.stderr
+    unknown = run("token", "revoke", "carol")
+    assert unknown.exit_code == 1 and "no token is named 'carol'" in unknown.stderr
+    reused = run("token", "create", "--name", "alice", "--role", "archivist")
+    assert reused.exit_code == 2 and "never reused" in reused.stderr
 
 
 def test_an_id_reused_with_other_content_is_refused(store_url: str, tmp_path: Path) -> None:
