@@ -5,7 +5,7 @@ Imports nothing else of accord's; everything else is a fold over this.
 
 from events.catalogue import CATALOGUE
 from events.envelope import AppendResult, EventEnvelope, ExpectedVersion, Head
-from events.errors import DuplicateEvent, EventStoreError, FieldProblem, InvalidEvent, LogConflict, VersionConflict
+from events.errors import DuplicateEvent, EventStoreError, FieldProblem, InvalidEvent, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest, prepare_envelope, prepare_event, prepare_request
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "FieldProblem",
     "Head",
     "InvalidEvent",
-    "LogConflict",
     "PreparedEvent",
     "PreparedRequest",
     "VersionConflict",

@@ -18,7 +18,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from events.catalogue import CATALOGUE, Source
 from events.edtf_dates import EdtfError, parse_edtf_date
-from events.errors import InvalidEvent, LogConflict
+from events.errors import InvalidEvent
 from events.prepare import PreparedRequest
 from events.prepare import _problems as problems_of
 
@@ -85,7 +85,7 @@ class AmendmentCheck:
             fact = self.facts.get(data["target"])
             reason = _refusal(fact, request.stream, data["target"])
             if reason is not None:
-                raise LogConflict.single(f"{where}.target", reason)
+                raise InvalidEvent.single(f"{where}.target", reason)
             assert fact is not None
             if event.type == "FactCorrected":
                 _check_correction(fact, data["fields"], f"{where}.fields")

@@ -32,12 +32,6 @@ class InvalidEvent(EventStoreError):
         return cls([FieldProblem(field, reason)])
 
 
-class LogConflict(InvalidEvent):
-    """Well-formed input that the log as it stands refuses: a correction or retraction of a fact it
-    does not hold (or holds in another stream, or has retracted). The same request may be right
-    against another log; `problems` says where and why."""
-
-
 class VersionConflict(EventStoreError):
     """The stream is not at the version the writer expected."""
 

@@ -22,7 +22,7 @@ from typing_extensions import NotRequired, TypedDict
 from events.catalogue import CATALOGUE, PATTERN_REASONS, STRICT, TYPED_EVENTS, NewEvent, StreamName, whole
 from events.edtf_dates import parse_edtf_date
 from events.envelope import ExpectedVersion
-from events.errors import DuplicateEvent, FieldProblem, InvalidEvent
+from events.errors import FieldProblem, InvalidEvent
 
 # Ids derived from content (for import lines that carry none) live in their own namespace.
 CONTENT_ID_NAMESPACE = uuid.UUID("6f1f0a5e-8f53-4b7e-9d0e-acc0bd000001")
@@ -325,9 +325,9 @@ def prepare_request_text(text: bytes | str, *, derive_ids: bool = False) -> Prep
 def _normalised(stream: str, expected: ExpectedVersion, events: list[Any], derive_ids: bool) -> PreparedRequest:
     prepared = [_prepared(event, stream, derive_ids, f"events[{index}]") for index, event in enumerate(events)]
     seen: set[str] = set()
-    for event in prepared:
-        if event.id in seen:  # a clash of ids, as with one already stored: 409, not a fault of the request's form
-            raise DuplicateEvent(event.id, "appears twice in one request")
+    for index, event in enumerate(prepared):
+        if event.id in seen:
+            raise InvalidEvent.single(f"events[{index}].id", f"{event.id} appears twice in one request")
         seen.add(event.id)
     return PreparedRequest(stream, expected, prepared)
 

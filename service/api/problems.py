@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from events import DuplicateEvent, EventStoreError, FieldProblem, InvalidEvent, LogConflict, VersionConflict
+from events import DuplicateEvent, EventStoreError, FieldProblem, InvalidEvent, VersionConflict
 from events.prepare import NOT_TEXT
 from projections import BadTime
 from search_index import QueryError
@@ -134,10 +134,6 @@ def install(app: FastAPI, page: ProblemPage | None = None) -> None:
     async def invalid_event(request: Request, exc: InvalidEvent) -> Response:
         return answer(request, 422, "the events are not valid; see errors", errors=exc.problems)
 
-    @app.exception_handler(LogConflict)
-    async def log_conflict(request: Request, exc: LogConflict) -> Response:
-        return answer(request, 409, "the log as it stands refuses this; see errors", errors=exc.problems)
-
     @app.exception_handler(VersionConflict)
     async def conflict(request: Request, exc: VersionConflict) -> Response:
         return answer(request, 409, str(exc), actual_version=exc.actual)
@@ -159,8 +155,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "No token, or a token the archive does not know",
         403: "The token's role may not do this",
         404: "Not found",
-        409: "The log as it stands refuses the request: the stream is not at the expected version, an id is stored "
-        "with other content, or a correction or retraction names a fact the stream does not hold as one it may amend",
+        409: "The stream is not at the expected version, or an id is stored with other content",
         413: "The body is larger than the server accepts",
         422: "Invalid input: each entry of `errors` names a field and why",
         503: "The database is not reachable",

@@ -10,7 +10,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from events.catalogue import CATALOGUE
-from events.errors import DuplicateEvent, InvalidEvent
+from events.errors import InvalidEvent
 from events.prepare import PreparedRequest, prepare_request
 from tests.builders import JINR_NEWS, entity, source, statement
 
@@ -153,9 +153,9 @@ def test_request_level_and_event_level_problems_are_reported_together() -> None:
     assert fields == ["stream", "expected_version", "events[0].sources", "events[1].occurred"]
 
 
-def test_the_same_id_twice_in_one_request_is_a_clash_of_ids() -> None:
-    with pytest.raises(DuplicateEvent, match="appears twice in one request"):
-        prepare_request("org-jinr", "any", [statement(id=SOME_EVENT_ID), statement("Other words.", id=SOME_EVENT_ID)])
+def test_the_same_id_twice_in_one_request_is_refused_naming_the_second() -> None:
+    fields = refusal("org-jinr", "any", [statement(id=SOME_EVENT_ID), statement("Other words.", id=SOME_EVENT_ID)])
+    assert fields == ["events[1].id"]
 
 
 def test_a_bad_event_id_is_refused() -> None:

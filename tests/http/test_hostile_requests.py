@@ -63,9 +63,9 @@ HOSTILE: dict[str, tuple[bytes, int]] = {
                                                     '"outcome": "passed", "tally": {"yes": 1180591620717411303424}}')), 422),
     "no expected_version": (b'{"events": [' + event_json().encode() + b"]}", 422),
     "one id twice": (body(event_json(id='"3f5d2c1e-8a4b-4c6d-9e7f-0a1b2c3d4e5f"'),
-                          event_json(id='"3f5d2c1e-8a4b-4c6d-9e7f-0a1b2c3d4e5f"')), 409),
+                          event_json(id='"3f5d2c1e-8a4b-4c6d-9e7f-0a1b2c3d4e5f"')), 422),
     "retraction of nothing": (body(event_json(type='"FactRetracted"', data='{"target": '
-                                              '"00000000-0000-4000-8000-000000000000", "reason": "r"}')), 409),
+                                              '"00000000-0000-4000-8000-000000000000", "reason": "r"}')), 422),
 }
 
 
