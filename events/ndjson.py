@@ -229,7 +229,7 @@ def _parse_block(block: tuple[int, bytes]) -> _ParsedChunk:
             continue
         try:
             request = parse_line(raw)
-        except EventStoreError as exc:  # InvalidEvent, or DuplicateEvent for an id used twice on one line
+        except InvalidEvent as exc:
             errors.append(LineError(number, str(exc)))
             continue
         except Exception as exc:  # whatever a line makes fail is that line's problem, named like the others

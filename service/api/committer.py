@@ -98,7 +98,7 @@ class Committer:
                 continue
             try:
                 valid.append((index, prepare_request_json({**body, "stream": stream}), recorded_by))
-            except EventStoreError as refused:  # InvalidEvent, or DuplicateEvent for an id used twice
+            except InvalidEvent as refused:
                 outcomes[index] = refused
             except Exception as failed:  # a case validation does not foresee: still this request's alone
                 log.exception("validating an append to %s failed", stream)
