@@ -92,7 +92,7 @@ class Verifier:
 
 def parse_verifier(text: str) -> Verifier:
     """Read a verifier key `<name>+<8 hex digits>+<base64(0x01 || 32-byte public key)>`."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # the name has no '+' and the id is hex; base64 may hold '+'
     if len(parts) != 3:
         raise NoteError("a verifier key reads <name>+<key id in 8 hex digits>+<base64 key>")
     name, hex_id, encoded = parts
@@ -143,7 +143,7 @@ def load_signing_key(material: str, name: str) -> SigningKey:
     check_key_name(name)
     text = material.strip()
     if text.startswith(PRIVATE_PREFIX):
-        parts = text.removeprefix(PRIVATE_PREFIX).split("+")
+        parts = text.removeprefix(PRIVATE_PREFIX).split("+", 2)
         if len(parts) != 3:
             raise NoteError("a private key in Go's form reads PRIVATE+KEY+<name>+<key id>+<base64 key>")
         own_name, hex_id, encoded = parts

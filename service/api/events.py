@@ -41,8 +41,10 @@ def archive_of(request: Request) -> Archive:
     return request.app.state.archive  # type: ignore[no-any-return]
 
 
-def json_response(body: Any, status_code: int = 200, media_type: str = "application/json") -> Response:
-    return Response(orjson.dumps(body), status_code=status_code, media_type=media_type)
+def json_response(
+    body: Any, status_code: int = 200, media_type: str = "application/json", headers: dict[str, str] | None = None
+) -> Response:
+    return Response(orjson.dumps(body), status_code=status_code, media_type=media_type, headers=headers)
 
 
 APPEND_BODY = {
@@ -247,5 +249,5 @@ def read_event(request: Request, event_id: Annotated[str, Path(max_length=100, e
     if event is None:
         raise ApiProblem(404, f"no event {event_id} in the log")
     if wants_html(request):
-        return pages.event_page(request, archive.store.engine, event)
+        return pages.event_page(request, archive.store.engine, event, proof=archive.proof_of(event["position"]))
     return varied(json_response(event))

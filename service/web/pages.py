@@ -138,8 +138,9 @@ def as_corrected(event: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
     return {**event, "data": data, "occurred": occurred, "sources": sources}, changes
 
 
-def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Response:
-    """A fact's page: what it says now, every source, its place in the chain, its corrections, how to cite it."""
+def event_page(request: Request, engine: Engine, event: dict[str, Any], *, proof: dict[str, Any] | None = None) -> Response:
+    """A fact's page: what it says now, every source, its place in the chain, its corrections, how to cite it,
+    and `proof`: the signed checkpoint that holds it (see `Archive.proof_of`)."""
     current, changes = as_corrected(event)
     data = current["data"]
     streams = {event["stream"]}
@@ -171,6 +172,7 @@ def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Respo
         "cite": cite(current, permalink, speaker_name, datetime.now(UTC).date().isoformat()),
         "appended": request.query_params.get("appended") == "1",
         "amendment": event["type"] in ("FactCorrected", "FactRetracted"),
+        "proof": proof,
     }
     return render(request, "event.html", context)
 
