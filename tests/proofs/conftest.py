@@ -27,8 +27,8 @@ tests sign exactly the checkpoints they mean to."""
 
 def key_settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
     """Settings of a node that signs with a key in its data directory (made if it is not there yet)."""
-    settings = Settings(data_dir=data_dir, database_url=url, poll_seconds=0.2, log_origin=ORIGIN,
-                        checkpoint_seconds=QUIET, **overrides)
+    settings = Settings(**{"data_dir": data_dir, "database_url": url, "poll_seconds": 0.2, "log_origin": ORIGIN,
+                           "checkpoint_seconds": QUIET, **overrides})
     if not settings.default_key_file.exists():
         create_key(settings.default_key_file, ORIGIN)
     return settings
