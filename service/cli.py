@@ -6,7 +6,7 @@ import html
 import re
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from enum import Enum
 from importlib import resources
 from pathlib import Path
@@ -176,7 +176,11 @@ def migrate() -> None:
 def verify() -> None:
     """Walk the hash chain, rebuilding the Merkle tree and every checkpoint's root from it (and checking their
     signatures, where this node has the key); exit 1 and name the first bad position if anything is broken."""
-    store = _archive()
+    with closing(_archive()) as store:
+        _verify(store)
+
+
+def _verify(store: SqlEventStore) -> None:
     total = store.head().position
     with _progress("events") as bar:
         task = bar.add_task("verifying", total=total)
@@ -256,7 +260,8 @@ def checkpoint_command() -> None:
     key = _key(required=True)
     assert key is not None
     try:
-        signed = CheckpointLog(_archive()).sign_head(key)
+        with closing(_archive()) as store:
+            signed = CheckpointLog(store).sign_head(key)
     except CheckpointRefused as exc:
         err.print(f"[red]accord checkpoint:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
@@ -275,14 +280,15 @@ def prove(
     """Print a proof bundle of the event: the event, a signed checkpoint, its inclusion proof, the verifier key."""
     key = _key(required=True)
     assert key is not None
-    checkpoints = CheckpointLog(_archive())
     try:
-        if size is None:
-            newest, stored = checkpoints.newest(), checkpoints.store.get(event_id.lower())
-            if stored is not None and (newest is None or newest.size < stored.position):
-                checkpoints.sign_head(key)
-                err.print("signed a checkpoint of the head: none held the event yet")
-        found = checkpoints.inclusion(event_id, size)
+        with closing(_archive()) as store:
+            checkpoints = CheckpointLog(store)
+            if size is None:
+                newest, stored = checkpoints.newest(), store.get(event_id.lower())
+                if stored is not None and (newest is None or newest.size < stored.position):
+                    checkpoints.sign_head(key)
+                    err.print("signed a checkpoint of the head: none held the event yet")
+            found = checkpoints.inclusion(event_id, size)
     except (UnsignedSize, NotInTree, CheckpointRefused) as exc:
         err.print(f"[red]accord prove:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
