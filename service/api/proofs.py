@@ -110,7 +110,7 @@ def _inclusion(archive: Archive, event_id: str, size: int | None) -> tuple[Any, 
         if size is None:  # the newest checkpoint is older than the event: the next one will hold it
             seconds = archive.settings.checkpoint_seconds
             raise ApiProblem(
-                503, f"{exc}; the archive signs a checkpoint that holds it within {seconds:g} s",
+                404, f"no signed checkpoint holds the event yet ({exc}); the archive signs one within {seconds:g} s",
                 headers={"Retry-After": str(max(1, round(seconds)))},
             ) from None
         raise ApiProblem(422, str(exc), errors=[FieldProblem("query.size", "the tree of this size does not hold the event")]) from None

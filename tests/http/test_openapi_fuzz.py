@@ -22,14 +22,19 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from events.notes import generate_key
 from service.api import create_app
 from service.settings import Settings
 from tests.http.conftest import load_seed, make_tokens
+from tests.proofs.conftest import sign_checkpoint
 
 DATA = Path(tempfile.gettempdir()) / f"accord-fuzz-{uuid.uuid4().hex}"  # created when the archive is opened
-APP_SETTINGS = Settings(data_dir=DATA, database_url=f"sqlite:///{DATA}/accord.db", poll_seconds=0.2)
+APP_SETTINGS = Settings(
+    data_dir=DATA, database_url=f"sqlite:///{DATA}/accord.db", poll_seconds=0.2,
+    signing_key=generate_key("accord.local/log").pem().decode(),  # the key itself, as ACCORD_SIGNING_KEY may hold it
+)
 TOKENS: dict[str, str] = {}
-SEMANTIC_PARAMETERS = {"valid_at", "known_at", "from", "to", "q"}
+SEMANTIC_PARAMETERS = {"valid_at", "known_at", "from", "to", "q", "size", "first", "second"}
 
 # The schema is loaded when the module is (what schemathesis' module-level API expects); the
 # archive behind it is filled by the fixture below before the first generated request.
@@ -40,6 +45,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(APP_SETTINGS
 def archive() -> Iterator[None]:
     TOKENS.update(make_tokens(APP_SETTINGS))
     load_seed(APP_SETTINGS.url)
+    sign_checkpoint(APP_SETTINGS)  # so that the proof endpoints have checkpoints to answer with
     yield
     shutil.rmtree(DATA, ignore_errors=True)
 
@@ -49,7 +55,8 @@ def archive() -> Iterator[None]:
 def test_every_operation_holds_to_its_schema_and_never_fails_on_the_server(case: schemathesis.Case) -> None:
     # A JSON schema cannot say everything accord checks: that a string is an EDTF date or an
     # RFC 3339 moment, that a search query has words to search for (or it is a 400, as the
-    # contract says), each event type's payload, amendments that must name a stored fact. A
+    # contract says), each event type's payload, amendments that must name a stored fact, tree
+    # sizes the archive signed a checkpoint of (and that hold the event asked about). A
     # schema-valid request that carries such a value may still be a 422, so
     # `positive_data_acceptance` applies only to requests without one. Every other check always does.
     semantic = case.method.upper() == "POST" or bool(SEMANTIC_PARAMETERS & set(case.query or {}))

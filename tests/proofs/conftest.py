@@ -14,7 +14,7 @@ from events.store import SqlEventStore
 from events.store.checkpoints import CheckpointLog
 from service.api import create_app
 from service.archive import open_archive
-from service.keys import create_key
+from service.keys import create_key, load_key
 from service.settings import Settings
 from tests.builders import numbered_statements, request
 from tests.conftest import BACKENDS, fresh_postgres_schema
@@ -34,11 +34,22 @@ def key_settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
     return settings
 
 
+def sign_checkpoint(settings: Settings) -> None:
+    """Sign the head of the archive `settings` name, with a key made in its data directory if it has none."""
+    if settings.signing_key is None and not settings.default_key_file.exists():
+        create_key(settings.default_key_file, settings.log_origin)
+    key = load_key(settings)
+    assert key is not None
+    store = open_archive(settings)
+    try:
+        CheckpointLog(store).sign_head(key)
+    finally:
+        store.close()
+
+
 def append_signing_every(store: SqlEventStore, settings: Settings, batches: int, per_batch: int) -> list[int]:
     """Append `batches` batches of `per_batch` statements over a few streams, signing a checkpoint after each;
     return the signed sizes."""
-    from service.keys import load_key
-
     key = load_key(settings)
     assert key is not None
     checkpoints = CheckpointLog(store)

@@ -84,9 +84,9 @@ def test_inclusion_proofs_answer_for_signed_sizes_that_hold_the_event(signed: Si
     body = assert_problem(client.get(f"/events/{event_id(client, 10)}/proof", params={"size": 8}), 422, "not in the tree of size 8")
     assert body["errors"] == [{"field": "query.size", "reason": "the tree of this size does not hold the event"}]
     assert_problem(client.get("/events/3f0b6a52-8c1e-4f7a-9b55-2d7e0c41a9e3/proof"), 404, "no event")
-    waiting = assert_problem(client.get(f"/events/{thirteenth}/proof"), 503, "within 3600 s")
-    assert waiting  # and it says when to come back:
-    assert client.get(f"/events/{thirteenth}/proof").headers["retry-after"] == "3600"
+    waiting = client.get(f"/events/{thirteenth}/proof")  # not yet signed: it says when to come back
+    assert_problem(waiting, 404, "no signed checkpoint holds the event yet", "within 3600 s")
+    assert waiting.headers["retry-after"] == "3600"
 
 
 def test_consistency_proofs_between_signed_sizes_only(signed: SignedArchive) -> None:
