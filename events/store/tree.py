@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection
 
 from events.chain import canonical_row
 from events.merkle import (
-    HASH_SIZE,
     EMPTY_ROOT,
+    HASH_SIZE,
     Frontier,
     Node,
     consistency_plan,

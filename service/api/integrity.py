@@ -45,7 +45,8 @@ def feed(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = FEED_ENT
     fg.subtitle("Facts about relations between research institutions, newest first, each with its sources")
     fg.link(href=f"{base}/feed.atom", rel="self", type=ATOM)
     fg.link(href=f"{base}/events", rel="alternate", type="application/json")
-    signed = archive_of(request).checkpoints.newest()
+    archive = archive_of(request)
+    signed = archive.checkpoints.newest() if archive.key is not None else None
     if signed is not None:  # for witnesses: the permanent URL of the newest checkpoint, to keep and compare later
         fg.link(href=f"{base}/checkpoint?size={signed.size}", rel="related", type="text/plain",
                 title=f"The archive's newest signed checkpoint, tree size {signed.size}")

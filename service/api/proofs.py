@@ -12,9 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from events.envelope import EventEnvelope
 from events.errors import FieldProblem
 from events.notes import SigningKey
-from events.proofs import bundle
+from events.proofs import InclusionProof, bundle
 from events.store.checkpoints import NotInTree, StoredCheckpoint, UnsignedSize
 from service.api import models
 from service.api.auth import reader
@@ -100,7 +101,7 @@ def consistency(
     return json_response(proof.to_json())
 
 
-def _inclusion(archive: Archive, event_id: str, size: int | None) -> tuple[Any, StoredCheckpoint, Any]:
+def _inclusion(archive: Archive, event_id: str, size: int | None) -> tuple[EventEnvelope, StoredCheckpoint, InclusionProof]:
     signing_key(archive)
     try:
         found = archive.checkpoints.inclusion(event_id, size)

@@ -18,6 +18,7 @@ from service.keys import create_key, load_key
 from service.settings import Settings
 from tests.builders import numbered_statements, request
 from tests.conftest import BACKENDS, fresh_postgres_schema
+from tests.http.conftest import server, settings_for  # noqa: F401  (fixtures shared with tests/http)
 
 ORIGIN = "archive.test/accord"
 QUIET = 3600.0

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import orjson
 from alembic import command
-from sqlalchemy import text
-
 from click.testing import Result
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from events.notes import open_checkpoint, parse_verifier

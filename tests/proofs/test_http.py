@@ -18,7 +18,7 @@ from service.api import create_app
 from service.archive import open_archive
 from service.settings import Settings
 from tests.builders import entity, numbered_statements, request, statement
-from tests.http.conftest import Server, make_tokens, server, settings_for  # noqa: F401  (fixtures shared with tests/http)
+from tests.http.conftest import Server, make_tokens
 from tests.proofs.conftest import SignedArchive, append_signing_every, key_settings
 from tests.web.conftest import BROWSER
 
