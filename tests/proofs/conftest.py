@@ -80,17 +80,21 @@ def thousand(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     """1,000 events appended 50 at a time, a checkpoint signed after each 50: 20 checkpoints; served."""
     data = tmp_path_factory.mktemp("thousand")
     if request.param == "sqlite":
-        yield from _served(f"sqlite:///{data}/accord.db", data)
+        yield from served(f"sqlite:///{data}/accord.db", data, batches=20, per_batch=50)
     else:
         with fresh_postgres_schema() as url:
-            yield from _served(url, data)
+            yield from served(url, data, batches=20, per_batch=50)
 
 
-def _served(url: str, data: Path) -> Iterator[SignedArchive]:
+def served(url: str, data: Path, *, batches: int, per_batch: int, unsigned: int = 0) -> Iterator[SignedArchive]:
+    """A node with a key over `batches` batches of `per_batch` events, each batch followed by a checkpoint,
+    then `unsigned` events no checkpoint holds; running until the generator is closed."""
     settings = key_settings(url, data / "node")
     store = open_archive(settings)
     try:
-        sizes = append_signing_every(store, settings, batches=20, per_batch=50)
+        sizes = append_signing_every(store, settings, batches=batches, per_batch=per_batch)
+        if unsigned:
+            store.append_batch([request("org-jinr", *numbered_statements(unsigned, "late "))], recorded_by="archivist-anna")
     finally:
         store.close()
     with TestClient(create_app(settings)) as client:

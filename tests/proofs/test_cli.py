@@ -124,12 +124,15 @@ def test_verify_checks_each_checkpoint_signature_with_the_nodes_key(tmp_path: Pa
     url = f"sqlite:///{tmp_path}/accord.db"
     (tmp_path / "facts.ndjson").write_bytes(GOOD)
     assert accord("import", str(tmp_path / "facts.ndjson"), url=url, data_dir=tmp_path).returncode == 0
-    assert "signatures not checked (this node has no key)" in cli("verify", url=url, data_dir=tmp_path).stdout
+    assert "checkpoints: none signed yet" in cli("verify", url=url, data_dir=tmp_path).stdout
     assert cli("key", "create", url=url, data_dir=tmp_path).exit_code == 0
     assert cli("checkpoint", url=url, data_dir=tmp_path).exit_code == 0
     verified = cli("verify", url=url, data_dir=tmp_path)
-    assert "checkpoints: 1 checkpoint, each holding the rebuilt root and signed by accord.local/log+" in verified.stdout
+    assert "checkpoints: 1, each holding the rebuilt root and signed by accord.local/log+" in verified.stdout
     os.replace(tmp_path / "signing-key.pem", tmp_path / "old-key.pem")
     assert cli("key", "create", url=url, data_dir=tmp_path).exit_code == 0
+    os.replace(tmp_path / "signing-key.pem", tmp_path / "new-key.pem")
+    assert "checkpoints: 1, each holding the rebuilt root; signatures not checked" in cli("verify", url=url, data_dir=tmp_path).stdout
+    os.replace(tmp_path / "new-key.pem", tmp_path / "signing-key.pem")
     rekeyed = cli("verify", url=url, data_dir=tmp_path)
     assert rekeyed.exit_code == 1 and "checkpoint of tree size 4 does not verify" in rekeyed.stdout

@@ -15,11 +15,10 @@ from fastapi.testclient import TestClient
 from events.notes import open_checkpoint, parse_verifier
 from events.proofs import check_bundle
 from service.api import create_app
-from service.archive import open_archive
 from service.settings import Settings
-from tests.builders import entity, numbered_statements, request, statement
+from tests.builders import entity, statement
 from tests.http.conftest import Server, make_tokens
-from tests.proofs.conftest import SignedArchive, append_signing_every, key_settings
+from tests.proofs.conftest import SignedArchive, key_settings, served
 from tests.web.conftest import BROWSER
 
 PROBLEM = "application/problem+json"
@@ -28,15 +27,7 @@ PROBLEM = "application/problem+json"
 @pytest.fixture
 def signed(store_url: str, tmp_path: Path) -> Iterator[SignedArchive]:
     """12 events, checkpoints at 4, 8 and 12, and 3 more events no checkpoint holds yet; served."""
-    settings = key_settings(store_url, tmp_path / "node")
-    store = open_archive(settings)
-    try:
-        sizes = append_signing_every(store, settings, batches=3, per_batch=4)
-        store.append_batch([request("org-jinr", *numbered_statements(3, "late "))], recorded_by="archivist-anna")
-    finally:
-        store.close()
-    with TestClient(create_app(settings)) as client:
-        yield SignedArchive(client, settings, sizes)
+    yield from served(store_url, tmp_path, batches=3, per_batch=4, unsigned=3)
 
 
 def event_id(client: TestClient, position: int) -> str:

@@ -18,9 +18,7 @@ from sqlalchemy import text
 from events.notes import parse_verifier
 from events.proofs import BundleError, check_bundle
 from events.store import SqlEventStore
-from service.api import create_app
-from service.archive import open_archive
-from tests.proofs.conftest import SignedArchive, append_signing_every, key_settings
+from tests.proofs.conftest import SignedArchive, served
 from tests.proofs.rfc9162 import verify_consistency, verify_inclusion
 from tests.proofs.signed_note import read_checkpoint, read_verifier_key, verified_text
 from tests.proofs.test_independent_verifier import canonical
@@ -29,14 +27,7 @@ from tests.proofs.test_independent_verifier import canonical
 @pytest.fixture
 def small(store_url: str, tmp_path: Path) -> Iterator[SignedArchive]:
     """21 events, checkpoints at 7, 14 and 21, served."""
-    settings = key_settings(store_url, tmp_path / "node")
-    store = open_archive(settings)
-    try:
-        sizes = append_signing_every(store, settings, batches=3, per_batch=7)
-    finally:
-        store.close()
-    with TestClient(create_app(settings)) as client:
-        yield SignedArchive(client, settings, sizes)
+    yield from served(store_url, tmp_path, batches=3, per_batch=7)
 
 
 def bundle_of(client: TestClient, position: int, size: int) -> dict[str, Any]:
