@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.engine import Connection
-
 from events.envelope import EventEnvelope
 from events.merkle import ProofError, verify_consistency
 from events.notes import Checkpoint, SigningKey
@@ -26,7 +24,7 @@ from events.proofs import ConsistencyProof, InclusionProof
 from events.store import dialects
 from events.store.sql import SqlEventStore, utc_now
 from events.store.tables import ROW_COLUMNS
-from events.store.tree import paged
+from events.store.tree import Run, paged, rows_of
 
 _COLUMNS = "tree_size, root_hash, note, signed_at"
 
@@ -83,27 +81,25 @@ class CheckpointLog:
     def _sql(self, query: str) -> str:
         return query.replace("?", self._mark)
 
-    def _newest(self, connection: Connection) -> StoredCheckpoint | None:
-        return _stored(connection.exec_driver_sql(f"SELECT {_COLUMNS} FROM checkpoints ORDER BY tree_size DESC LIMIT 1").first())
+    def _newest(self, run: Run) -> StoredCheckpoint | None:
+        return _stored(next(iter(run(f"SELECT {_COLUMNS} FROM checkpoints ORDER BY tree_size DESC LIMIT 1", ())), None))
 
-    def _at(self, connection: Connection, size: int) -> StoredCheckpoint | None:
-        return _stored(connection.exec_driver_sql(self._sql(f"SELECT {_COLUMNS} FROM checkpoints WHERE tree_size = ?"), (size,)).first())
+    def _at(self, run: Run, size: int) -> StoredCheckpoint | None:
+        return _stored(next(iter(run(self._sql(f"SELECT {_COLUMNS} FROM checkpoints WHERE tree_size = ?"), (size,))), None))
 
-    def _signed(self, connection: Connection, size: int | None) -> StoredCheckpoint:
+    def _signed(self, run: Run, size: int | None) -> StoredCheckpoint:
         """The checkpoint of `size`, or the newest; UnsignedSize if there is none."""
-        found = self._newest(connection) if size is None else self._at(connection, size)
+        found = self._newest(run) if size is None else self._at(run, size)
         if found is None:
             raise UnsignedSize(size)
         return found
 
     def newest(self) -> StoredCheckpoint | None:
-        with self.store.engine.connect() as connection:
-            return self._newest(connection)
+        return self._newest(self.store.fetch)
 
     def get(self, size: int | None = None) -> StoredCheckpoint:
         """The checkpoint signed at `size` (the newest if None); UnsignedSize if there is none."""
-        with self.store.engine.connect() as connection:
-            return self._signed(connection, size)
+        return self._signed(self.store.fetch, size)
 
     def all(self) -> Iterator[StoredCheckpoint]:
         """Every checkpoint, smallest first."""
@@ -127,14 +123,15 @@ class CheckpointLog:
         self.store.build_tree()  # a log migrated without `accord migrate` gets its tree here, once
         with dialects.write_transaction(self.store.engine) as connection:
             dialects.lock_writer(connection, dialects.CHECKPOINT_LOCK)
-            newest = self._newest(connection)
+            run = rows_of(connection)
+            newest = self._newest(run)
             head = connection.exec_driver_sql("SELECT max(position) FROM events").scalar() or 0
             if not self._due(newest, head, every):
                 return newest
             tree = self.store.tree
-            root = tree.root(connection, head)
+            root = tree.root(run, head)
             if newest is not None:
-                proof = tree.consistency(connection, newest.size, head)
+                proof = tree.consistency(run, newest.size, head)
                 try:
                     verify_consistency(newest.size, head, proof.proof, newest.root, root)
                 except ProofError as exc:
@@ -144,7 +141,7 @@ class CheckpointLog:
                 self._sql(f"INSERT INTO checkpoints ({_COLUMNS}) VALUES (?, ?, ?, ?) ON CONFLICT (tree_size) DO NOTHING"),
                 (head, root, note, utc_now()),
             )
-            kept = self._at(connection, head)
+            kept = self._at(run, head)
         assert kept is not None
         if kept.note != note:
             raise CheckpointRefused(
@@ -161,20 +158,21 @@ class CheckpointLog:
         # The event and the checkpoint in one query, the nodes in a second: a proof costs two round trips.
         signed = f"SELECT {_COLUMNS} FROM checkpoints " + ("ORDER BY tree_size DESC LIMIT 1" if size is None else "WHERE tree_size = ?")
         query = f"SELECT {', '.join('e.' + c for c in ROW_COLUMNS)}, c.* FROM events e LEFT JOIN ({signed}) c ON 1 = 1 WHERE e.id = ?"
-        with self.store.engine.connect() as connection:
-            row = connection.exec_driver_sql(self._sql(query), (*([] if size is None else [size]), event_id.lower())).first()
-            if row is None:
+        with self.store.reader() as run:
+            found = run(self._sql(query), (*([] if size is None else [size]), event_id.lower()))
+            if not found:
                 return None
+            row = found[0]
             event = EventEnvelope._make(row[: len(ROW_COLUMNS)])
             checkpoint = _stored(tuple(row[len(ROW_COLUMNS) :])) if row[len(ROW_COLUMNS)] is not None else None
             if checkpoint is None:
                 raise UnsignedSize(size)
             if event.position > checkpoint.size:
                 raise NotInTree(event.position, checkpoint.size)
-            return event, checkpoint, self.store.tree.inclusion(connection, event.position - 1, checkpoint.size)
+            return event, checkpoint, self.store.tree.inclusion(run, event.position - 1, checkpoint.size)
 
     def consistency(self, first: int, second: int) -> tuple[StoredCheckpoint, StoredCheckpoint, ConsistencyProof]:
         """The consistency proof between two signed sizes, 0 < first <= second; UnsignedSize for a size never signed."""
-        with self.store.engine.connect() as connection:
-            old, new = self._signed(connection, first), self._signed(connection, second)
-            return old, new, self.store.tree.consistency(connection, first, second)
+        with self.store.reader() as run:
+            old, new = self._signed(run, first), self._signed(run, second)
+            return old, new, self.store.tree.consistency(run, first, second)

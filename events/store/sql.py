@@ -22,7 +22,7 @@ from events.store import dialects
 from events.store.base import EventStore
 from events.store.migrate import upgrade
 from events.store.tables import ROW_COLUMNS
-from events.store.tree import BUILD_BATCH, MerkleTree, TreeWalker, checkpoint_roots
+from events.store.tree import BUILD_BATCH, MerkleTree, Run, TreeWalker, checkpoint_roots
 
 PAGE_SIZE = 1000
 _ID_CHUNK = 500
@@ -277,12 +277,18 @@ class SqlEventStore(EventStore):
                 remaining -= len(rows)
 
     def fetch(self, query: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """All rows of one query, through the driver's own cursor, which yields plain tuples, the cheapest rows there are."""
+        """All rows of one query, on a connection of its own (see `reader`)."""
+        with self.reader() as run:
+            return run(query, args)
+
+    @contextmanager
+    def reader(self) -> Iterator[Run]:
+        """Read queries on one connection, through the driver's own cursor, which yields plain tuples, the cheapest
+        rows there are (a proof's two queries cost a third of the CPU they take through SQLAlchemy)."""
         with self.engine.connect() as connection:
             cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
-                cursor.execute(query, args)
-                return cursor.fetchall()  # type: ignore[no-any-return]
+                yield lambda query, args: cursor.execute(query, args).fetchall()  # type: ignore[no-any-return]
             finally:
                 cursor.close()
 

@@ -40,8 +40,14 @@ BUILD_BATCH = 20_000
 _READ_PAGE = 1000
 
 
-Fetch = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
-"""Runs one read query on a connection of its own and returns its rows."""
+Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+"""Runs one read query and returns its rows: on a connection of its own (`SqlEventStore.fetch`), or on one
+held for several (`SqlEventStore.reader`, `rows_of`)."""
+
+
+def rows_of(connection: Connection) -> Run:
+    """The queries of `connection` (and its transaction) as a `Run`."""
+    return lambda query, args: connection.exec_driver_sql(query, tuple(args)).all()  # type: ignore[return-value]
 
 
 class TreeIncomplete(Exception):
@@ -54,7 +60,8 @@ def row_hashes(frontier: Frontier, rows: Sequence[Sequence[Any]]) -> list[tuple[
 
 
 class MerkleTree:
-    """The queries of the tree; every method works inside a connection (and transaction) the caller holds."""
+    """The queries of the tree. Those that write work in the caller's transaction (`connection`); those that
+    only read, through any `Run`."""
 
     def __init__(self, mark: str) -> None:
         self._mark = mark
@@ -72,14 +79,14 @@ class MerkleTree:
     def frontier(self, connection: Connection, size: int) -> Frontier:
         """The tree's right edge at `size` leaves, built up to there first if the tree stops short of it."""
         try:
-            return Frontier(size, self.hashes(connection, edge_nodes(size)))
+            return Frontier(size, self.hashes(rows_of(connection), edge_nodes(size)))
         except TreeIncomplete:
             return self.catch_up(connection, size)
 
     def catch_up(self, connection: Connection, head: int, progress: Callable[[int], None] | None = None) -> Frontier:
         """Add the leaves of every event after the tree's last one, up to position `head`."""
         size = self.size(connection)
-        frontier = Frontier(size, self.hashes(connection, edge_nodes(size)))
+        frontier = Frontier(size, self.hashes(rows_of(connection), edge_nodes(size)))
         for rows in self._events(connection, size, head):
             connection.exec_driver_sql(self._insert, row_hashes(frontier, rows))
             if progress is not None:
@@ -100,13 +107,13 @@ class MerkleTree:
             yield rows
             after = rows[-1][0]
 
-    def hashes(self, connection: Connection, nodes: Sequence[Node]) -> list[bytes]:
+    def hashes(self, run: Run, nodes: Sequence[Node]) -> list[bytes]:
         """The hashes of complete nodes, in the order asked, read in one query; TreeIncomplete if any is missing."""
         holders = sorted({last_leaf(node) + 1 for node in nodes})
         if not holders:
             return []
         query = f"SELECT position, hashes FROM merkle_nodes WHERE position IN ({', '.join([self._mark] * len(holders))})"
-        stored = dict(connection.exec_driver_sql(query, tuple(holders)).all())
+        stored = dict(run(query, holders))
         found = []
         for node in nodes:
             row = stored.get(last_leaf(node) + 1)
@@ -116,28 +123,28 @@ class MerkleTree:
             found.append(bytes(row[start : start + HASH_SIZE]))
         return found
 
-    def root(self, connection: Connection, size: int) -> bytes:
-        return fold_right(self.hashes(connection, edge_nodes(size))) if size else EMPTY_ROOT
+    def root(self, run: Run, size: int) -> bytes:
+        return fold_right(self.hashes(run, edge_nodes(size))) if size else EMPTY_ROOT
 
-    def inclusion(self, connection: Connection, index: int, size: int) -> InclusionProof:
+    def inclusion(self, run: Run, index: int, size: int) -> InclusionProof:
         plan = inclusion_plan(index, size)
         leaf = (0, index)
         wanted = [leaf, *plan.nodes]
-        found = dict(zip(wanted, self.hashes(connection, wanted), strict=True))
+        found = dict(zip(wanted, self.hashes(run, wanted), strict=True))
         return InclusionProof(index, size, found[leaf], plan.proof(found.__getitem__))
 
-    def consistency(self, connection: Connection, first: int, second: int) -> ConsistencyProof:
+    def consistency(self, run: Run, first: int, second: int) -> ConsistencyProof:
         plan = consistency_plan(first, second)
-        found = dict(zip(plan.nodes, self.hashes(connection, plan.nodes), strict=True))
+        found = dict(zip(plan.nodes, self.hashes(run, plan.nodes), strict=True))
         return ConsistencyProof(first, second, plan.proof(found.__getitem__))
 
-    def pages(self, fetch: Fetch) -> Iterator[tuple[int, bytes]]:
+    def pages(self, fetch: Run) -> Iterator[tuple[int, bytes]]:
         """Every stored row, in position order."""
         rows = paged(fetch, "SELECT position, hashes FROM merkle_nodes WHERE position > ? ORDER BY position", self._mark)
         return ((position, bytes(hashes)) for position, hashes in rows)
 
 
-def paged(fetch: Fetch, query: str, mark: str) -> Iterator[tuple[Any, ...]]:
+def paged(fetch: Run, query: str, mark: str) -> Iterator[tuple[Any, ...]]:
     """The rows of `query` (whose one parameter, `?`, is the keyset cursor on its first column), a page (one
     short read through `fetch`) at a time, so that no reader holds a snapshot open for long."""
     sql = f"{query.replace('?', mark)} LIMIT {_READ_PAGE}"
@@ -150,7 +157,7 @@ def paged(fetch: Fetch, query: str, mark: str) -> Iterator[tuple[Any, ...]]:
         after = rows[-1][0]
 
 
-def checkpoint_roots(fetch: Fetch, mark: str) -> Iterator[tuple[int, bytes]]:
+def checkpoint_roots(fetch: Run, mark: str) -> Iterator[tuple[int, bytes]]:
     """Every stored checkpoint's tree size and root, smallest first."""
     rows = paged(fetch, "SELECT tree_size, root_hash FROM checkpoints WHERE tree_size > ? ORDER BY tree_size", mark)
     return ((int(size), bytes(root)) for size, root in rows)

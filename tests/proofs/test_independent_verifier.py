@@ -82,12 +82,12 @@ def test_every_event_is_in_every_signed_tree_of_every_50th_size(thousand: Signed
     # These are the very bytes the hash chain covers.
     assert all(hashlib.sha256(entry).hexdigest() == e["hash"] for entry, e in zip(entries, events, strict=True))
     checked = 0
-    with store.engine.connect() as connection:
+    with store.reader() as run:
         for size in thousand.sizes:
             head = signed_head(client, size)
             assert head.root == mth(entries[:size]), f"the signed root of size {size} is the RFC 9162 root of the first {size} events"
             for event, entry in zip(events[:size], entries[:size], strict=True):
-                check_inclusion(store.tree.inclusion(connection, event["position"] - 1, size).to_json(), event, entry, head)
+                check_inclusion(store.tree.inclusion(run, event["position"] - 1, size).to_json(), event, entry, head)
                 checked += 1
     assert checked == sum(thousand.sizes) == 10_500
     last = signed_head(client, 1000)
@@ -112,8 +112,8 @@ def test_every_pair_of_the_20_checkpoints_is_consistent(thousand: SignedArchive)
 def test_the_tree_of_every_size_has_the_rfc_root_of_the_first_events(thousand: SignedArchive) -> None:
     entries = [canonical(e) for e in log_of(thousand.client)]
     store = thousand.store
-    with store.engine.connect() as connection:
-        roots = [store.tree.root(connection, n) for n in range(len(entries) + 1)]
+    with store.reader() as run:
+        roots = [store.tree.root(run, n) for n in range(len(entries) + 1)]
     for n, root in enumerate(roots):
         assert root == mth(entries[:n]), n
 
