@@ -137,8 +137,13 @@ class Frontier:
         self.size += 1
         return b"".join(completed)
 
+    @property
+    def edge(self) -> list[bytes]:
+        """The hashes of the edge's subtrees, largest first: what `Frontier(size, edge)` starts from again."""
+        return [h for _, h in self._edge]
+
     def root(self) -> bytes:
-        return fold_right([h for _, h in self._edge])
+        return fold_right(self.edge)
 
 
 def edge_nodes(size: int) -> list[Node]:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from events.chain import canonical_row
+from events.envelope import GENESIS_HASH
 from events.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
@@ -66,6 +67,10 @@ class MerkleTree:
     def __init__(self, mark: str) -> None:
         self._mark = mark
         self._insert = f"INSERT INTO merkle_nodes (position, hashes) VALUES ({mark}, {mark})"
+        self._edge: tuple[int, str, list[bytes]] = (0, GENESIS_HASH, [])
+        """The right edge after the last append through this process, with the size and the chain's hash
+        there: the next append that continues that very head reads no node. (Keyed by the head's hash, it
+        cannot be wrong even for an append whose transaction then failed: the same head has the same edge.)"""
 
     def size(self, connection: Connection) -> int:
         return connection.exec_driver_sql("SELECT max(position) FROM merkle_nodes").scalar() or 0
@@ -73,8 +78,17 @@ class MerkleTree:
     def extend(self, connection: Connection, rows: Sequence[Sequence[Any]]) -> None:
         """Add the leaves of event rows just inserted (numbered and chained, in position order) to the tree;
         a tree behind the log (not built yet) is first brought level with the event before them."""
-        frontier = self.frontier(connection, rows[0][0] - 1)
-        connection.exec_driver_sql(self._insert, row_hashes(frontier, rows))
+        size, head, edge = self._edge
+        first = rows[0]
+        frontier = Frontier(size, edge) if (size, head) == (first[0] - 1, first[13]) else self.frontier(connection, first[0] - 1)
+        nodes = row_hashes(frontier, rows)
+        # Through the driver's cursor, in the transaction: SQLAlchemy's statement layer cost more than the insert.
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(self._insert, nodes)
+        finally:
+            cursor.close()
+        self._edge = (frontier.size, rows[-1][14], frontier.edge)
 
     def frontier(self, connection: Connection, size: int) -> Frontier:
         """The tree's right edge at `size` leaves, built up to there first if the tree stops short of it."""
