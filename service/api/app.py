@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
-from service.api import events, health, integrity, problems, reads, search
+from service.api import events, health, integrity, problems, proofs, reads, search
 from service.api.auth import TokenCache
 from service.api.follower import Bell
 from service.api.formats import state_formats
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bell.attach(asyncio.get_running_loop())
         archive = await run_in_threadpool(Archive.open, settings, metrics, bell)
         app.state.archive = archive
-        archive.follower.start()
+        archive.start()
         try:
             yield
         finally:
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reads.router)
     app.include_router(search.router)
     app.include_router(integrity.router)
+    app.include_router(proofs.router)
     app.include_router(health.router)
     install_pages(app)
 

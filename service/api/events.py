@@ -41,8 +41,10 @@ def archive_of(request: Request) -> Archive:
     return request.app.state.archive  # type: ignore[no-any-return]
 
 
-def json_response(body: Any, status_code: int = 200, media_type: str = "application/json") -> Response:
-    return Response(orjson.dumps(body), status_code=status_code, media_type=media_type)
+def json_response(
+    body: Any, status_code: int = 200, media_type: str = "application/json", headers: dict[str, str] | None = None
+) -> Response:
+    return Response(orjson.dumps(body), status_code=status_code, media_type=media_type, headers=headers)
 
 
 APPEND_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": models.append_body_schema()}}}}
@@ -252,5 +254,5 @@ def read_event(
     if wants_html(request):
         if revision is not None and revision > len(event["corrections"]):
             raise ApiProblem(404, f"fact {event_id} has {len(event['corrections'])} correction(s), not {revision}")
-        return pages.event_page(request, archive.store.engine, event, revision)
+        return pages.event_page(request, archive.store.engine, event, revision, proof=archive.proof_of(event["position"]))
     return varied(json_response(event))

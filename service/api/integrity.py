@@ -50,6 +50,11 @@ def feed(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = FEED_ENT
     fg.subtitle("Facts about relations between research institutions, newest first, each with its sources")
     fg.link(href=f"{base}/feed.atom", rel="self", type=ATOM)
     fg.link(href=f"{base}/timeline", rel="alternate", type="text/html")
+    archive = archive_of(request)
+    signed = archive.checkpoints.newest() if archive.key is not None else None
+    if signed is not None:  # for witnesses: the permanent URL of the newest checkpoint, to keep and compare later
+        fg.link(href=f"{base}/checkpoint?size={signed.size}", rel="related", type="text/plain",
+                title=f"The archive's newest signed checkpoint, tree size {signed.size}")
     fg.language("en")
     fg.updated(newest[-1].recorded_at if newest else "1970-01-01T00:00:00Z")
     for event in newest:  # feedgen puts each new entry first: newest first

@@ -292,3 +292,35 @@ class SearchResults(BaseModel):
     facets: Facets
     suggestion: str | None = Field(description="The query with unknown words replaced by close indexed ones", examples=[None])
     fuzzy: bool = Field(description="True when close spellings were matched because the words as typed found little")
+
+
+Hash = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="A SHA-256 hash, base64 (RFC 4648 §4, padded)",
+               examples=["5dBa7mRu0Gp8H+FzvJyd8hZ1Gk6y4uw3cvxXEJTPpAo="])
+]
+
+
+class InclusionProof(BaseModel):
+    """RFC 9162 §2.1.3: the event is leaf `leaf_index` (its position - 1) of the signed tree of `tree_size` leaves."""
+
+    leaf_index: int = Field(ge=0, examples=[78])
+    tree_size: int = Field(ge=1, examples=[1000])
+    leaf_hash: Hash = Field(description="SHA-256(0x00 || the event's canonical JSON), base64")
+    audit_path: list[Hash] = Field(description="The sibling hashes from the leaf up to the root")
+
+
+class ConsistencyProof(BaseModel):
+    """RFC 9162 §2.1.4: the signed tree of `first` leaves is a prefix of that of `second` leaves."""
+
+    first: int = Field(ge=1, examples=[500])
+    second: int = Field(ge=1, examples=[1000])
+    proof: list[Hash]
+
+
+class ProofBundle(BaseModel):
+    """Everything needed to check offline that the event is in the archive's signed tree: `accord check-proof FILE --key KEY`."""
+
+    event: Envelope
+    checkpoint: str = Field(description="The signed checkpoint (C2SP tlog-checkpoint, signed note)")
+    proof: InclusionProof
+    key: str = Field(description="The archive's verifier key, `<name>+<key id>+<base64 key>`")

@@ -155,9 +155,12 @@ def as_corrected(event: dict[str, Any], revision: int | None = None) -> tuple[di
     return {**event, "data": data, "occurred": occurred, "sources": sources}, changes
 
 
-def event_page(request: Request, engine: Engine, event: dict[str, Any], revision: int | None = None) -> Response:
+def event_page(
+    request: Request, engine: Engine, event: dict[str, Any], revision: int | None = None, *, proof: dict[str, Any] | None = None
+) -> Response:
     """A fact's page: what it says now (or after its first `revision` corrections), every source, its place
-    in the chain, its corrections, how to cite the version shown."""
+    in the chain, its corrections, how to cite the version shown, and `proof`: the signed checkpoint that
+    holds it (see `Archive.proof_of`)."""
     current, changes = as_corrected(event, revision)
     data = current["data"]
     streams = {event["stream"]}
@@ -201,6 +204,7 @@ def event_page(request: Request, engine: Engine, event: dict[str, Any], revision
         "later_corrections": len(event["corrections"]) - len(changes),
         "appended": request.query_params.get("appended") == "1",
         "amendment": event["type"] in ("FactCorrected", "FactRetracted"),
+        "proof": proof,
     }
     return render(request, "event.html", context)
 

@@ -31,11 +31,13 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from events.catalogue import EDTF_FORMAT
+from events.notes import generate_key
 from service.api import create_app
 from service.settings import Settings
 from tests.conftest import POSTGRES_URL_VARIABLE, _admin, _postgres_base_url, schema_url
 from tests.formats import edtf_dates
 from tests.http.conftest import load_seed, make_tokens
+from tests.proofs.conftest import sign_checkpoint
 
 schemathesis.openapi.format(EDTF_FORMAT, edtf_dates())
 
@@ -47,7 +49,10 @@ if POSTGRES:  # loading the schema opens the archive, which must find its Postgr
     _admin(POSTGRES, f'CREATE SCHEMA "{PG_SCHEMA}"')
     atexit.register(_admin, POSTGRES, f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
     URLS["postgresql"] = schema_url(POSTGRES, PG_SCHEMA)
-SETTINGS = {name: Settings(data_dir=DATA / name, database_url=url, poll_seconds=0.2) for name, url in URLS.items()}
+KEY = generate_key("accord.local/log").pem().decode()  # the key itself, as ACCORD_SIGNING_KEY may hold it
+SETTINGS = {
+    name: Settings(data_dir=DATA / name, database_url=url, poll_seconds=0.2, signing_key=KEY) for name, url in URLS.items()
+}
 TOKENS: dict[str, dict[str, str]] = {}
 
 
@@ -57,6 +62,7 @@ def archives() -> Iterator[None]:
         for name, settings in SETTINGS.items():
             TOKENS[name] = make_tokens(settings)
             load_seed(settings.url)
+            sign_checkpoint(settings)  # so that the proof endpoints have checkpoints to answer with
         yield
     finally:
         shutil.rmtree(DATA, ignore_errors=True)

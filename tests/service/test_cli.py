@@ -12,11 +12,14 @@ from typing import Any
 
 import orjson
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from events.store import open_store
 from service.cli import app
+from events.store.migrate import alembic_config
+from service.migrations import VERSIONS
 from service.tokens import authenticate
 from tests.builders import entity, statement
 
@@ -270,6 +273,7 @@ def test_an_import_killed_midway_leaves_whole_batches_and_resumes(store_url: str
 def test_migrate_brings_an_empty_database_to_the_newest_schema_and_names_it(store_url: str, tmp_path: Path) -> None:
     result = accord("migrate", url=store_url, data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert b"is at revision events_0001, service_0003" in result.stdout
+    heads = ScriptDirectory.from_config(alembic_config([VERSIONS])).get_heads()
+    assert f"is at revision {', '.join(sorted(heads))}".encode() in result.stdout
     assert head(store_url) == 0  # the log's tables are there, and empty
     assert accord("migrate", url=store_url, data_dir=tmp_path).stdout == result.stdout  # again: nothing to do
