@@ -484,8 +484,8 @@ _TYPES_BY_KIND: dict[str, list[tuple[str, int]]] = {
     "organization": [("StatementMade", 55), ("VisitMade", 24), ("StatusChanged", 12), ("FactCorrected", 7), ("FactRetracted", 2)],
     "agreement": [
         ("StatementMade", 30), ("AgreementRenewed", 11), ("AgreementAmended", 14), ("AgreementSuspended", 6),
-        ("AgreementTerminated", 3), ("AgreementExpired", 4), ("VoteScheduled", 12), ("VoteHeld", 12),
-        ("FactCorrected", 6), ("FactRetracted", 2),
+        ("AgreementTerminated", 3), ("AgreementExpired", 4), ("AgreementSuperseded", 1), ("DecisionTaken", 3),
+        ("VoteScheduled", 12), ("VoteHeld", 12), ("FactCorrected", 6), ("FactRetracted", 2),
     ],
     "body": [("StatementMade", 58), ("VoteScheduled", 15), ("VoteHeld", 17), ("FactCorrected", 7), ("FactRetracted", 3)],
     "country": [("StatementMade", 55), ("StatusChanged", 30), ("VisitMade", 10), ("FactCorrected", 4), ("FactRetracted", 1)],
@@ -568,6 +568,8 @@ class _Generator:
             "AgreementSuspended": self._suspended,
             "AgreementTerminated": self._terminated,
             "AgreementExpired": self._expired,
+            "AgreementSuperseded": self._superseded,
+            "DecisionTaken": self._decision,
             "VoteScheduled": self._vote_scheduled,
             "VoteHeld": self._vote_held,
             "FactCorrected": self._corrected,
@@ -932,6 +934,22 @@ class _Generator:
         if self.random() < 0.6:
             data["note"] = "The council decided not to renew it." if refused else "No renewal was proposed before the end date."
         return self._event(stream, "AgreementExpired", _YM[y * 13 + m] + _DD[d], data, "en", y, m, d, None)
+
+    def _superseded(self, stream: _Stream, y: int, m: int, d: int) -> dict[str, Any]:
+        others = [s for s in self.streams["agreement"] if s is not stream] or [stream]
+        stream.state = 2
+        data: dict[str, Any] = {"by": self._pick(others).name}
+        if self.random() < 0.5:
+            data["effective"] = _YM[y * 13 + m] + _DD[d]
+        return self._event(stream, "AgreementSuperseded", self._edtf(y, m, d), data, "en", y, m, d, None)
+
+    def _decision(self, stream: _Stream, y: int, m: int, d: int) -> dict[str, Any]:
+        deciders = self.streams["organization"] or self.streams["body"]
+        data: dict[str, Any] = {"by": self._popular(deciders).name, "decision": f"To review the cooperation on {self._pick(_TOPICS)}.",
+                                "agreement": stream.name}
+        if self.random() < 0.5:
+            data["effect"] = self._pick(["not_renew", "other", "renew"])
+        return self._event(stream, "DecisionTaken", self._edtf(y, m, d), data, "en", y, m, d, None)
 
     def _motion(self, stream: _Stream) -> tuple[str, str, dict[str, Any]]:
         """Return the voting body's stream, the motion and the agreement fields of a vote."""

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, ConfigDict, Field, JsonValue, StringConstraints, with_config
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, JsonValue, StringConstraints, WithJsonSchema, with_config
 from typing_extensions import NotRequired, TypedDict
 
-from events.edtf_dates import parse_edtf_date
+from events.edtf_dates import MAX_LENGTH, PATTERN, parse_edtf_date
 
 
 def _edtf(value: str) -> str:
@@ -23,16 +23,31 @@ def _edtf(value: str) -> str:
     return value
 
 
-Edtf = Annotated[str, AfterValidator(_edtf)]
+EDTF_FORMAT = "edtf"
+"""The JSON Schema `format` of an EDTF level 0/1 string: a date (its days in the calendar, an
+interval's ends in order) that `PATTERN` spells out as far as a regular expression can."""
+EDTF_SCHEMA = {
+    "type": "string", "format": EDTF_FORMAT, "pattern": PATTERN, "maxLength": MAX_LENGTH,
+    "description": "EDTF levels 0-1: 2024-06-20, 2024-06, 2024, 2024-12~, 2024-21, 201X, 2024-12/2025-03, ../2024",
+}
+
+Edtf = Annotated[str, AfterValidator(_edtf), WithJsonSchema(EDTF_SCHEMA)]
 """An EDTF level 0/1 date or interval: `2024-06-20`, `2024-06`, `2024-12~`, `2024-12/2025-03`."""
 
 # Constraints are patterns where they can be: pydantic checks those without a
 # Python call, which matters at import speed. PATTERN_REASONS words their errors.
-NOT_BLANK = r"\S"
+# Characters that show nothing: zero-width spaces and joiners, the byte order mark, soft hyphens,
+# direction marks, variation selectors, Hangul fillers (Unicode's default-ignorable code points of
+# the Basic Multilingual Plane). Text made of these and white space alone is blank.
+INVISIBLE = (
+    r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    r"\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+NOT_BLANK = rf"[^\s{INVISIBLE}]"
 WEB_URL = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
 
 Text = Annotated[str, StringConstraints(pattern=NOT_BLANK)]
-"""Free text that is not empty or only white space, kept exactly as given."""
+"""Free text with something visible in it, kept exactly as given."""
 
 WebUrl = Annotated[str, StringConstraints(pattern=WEB_URL)]
 """An absolute http or https URL, kept exactly as given."""
@@ -60,7 +75,7 @@ Speaker = Annotated[
 
 PATTERN_REASONS = {
     Speaker.__metadata__[0].pattern: "must be the speaker's entity stream (person-…) or 'anonymous'",  # type: ignore[attr-defined]
-    NOT_BLANK: "must not be blank",
+    NOT_BLANK: "must not be blank (white space and invisible characters alone are blank)",
     WEB_URL: "must be an absolute http(s) URL",
     StreamName.__metadata__[0].pattern: "must be a stream id of the form category-slug, e.g. org-jinr",  # type: ignore[attr-defined]
     LanguageTag.__metadata__[0].pattern: "must be a BCP 47 language tag such as en, ru or pt-BR",  # type: ignore[attr-defined]
@@ -88,13 +103,18 @@ class EntityRegistered(TypedDict):
     """Event name: EntityRegistered. An organization, person, facility, body or country enters the archive.
 
     kind: what the entity is. name: its usual name. aliases: other names in any
-    language or script (`ОИЯИ`, `JINR`). description: one or two sentences.
+    language or script (`ОИЯИ`, `JINR`). languages: the language of each name
+    not in English, by name (`{"ОИЯИ": "ru"}`), so pages can mark it.
+    description: one or two sentences. unsourced: the fields whose words no
+    source prints (the archivist's own), which pages show as the archivist's notes.
     """
 
     kind: EntityKind
     name: Text
     aliases: NotRequired[list[Text]]
+    languages: NotRequired[dict[str, LanguageTag]]
     description: NotRequired[Text | None]
+    unsourced: NotRequired[list[Text]]
 
 
 @strict
@@ -103,6 +123,7 @@ class AgreementSigned(TypedDict):
 
     title: the agreement's name. parties: entity streams of the signatories.
     signed, effective, expires: EDTF dates where known. summary: what it covers.
+    unsourced: the fields no source prints (a title the archivist gave it, say).
     """
 
     title: Text
@@ -111,6 +132,7 @@ class AgreementSigned(TypedDict):
     effective: NotRequired[Edtf | None]
     expires: NotRequired[Edtf | None]
     summary: NotRequired[Text | None]
+    unsourced: NotRequired[list[Text]]
 
 
 @strict
@@ -164,14 +186,49 @@ class AgreementExpired(TypedDict):
     note: NotRequired[Text | None]
 
 
+def whole(value: Any) -> Any:
+    """JSON has one kind of number, so 16.0 is the integer 16, as JSON Schema reads it too."""
+    return int(value) if type(value) is float and value.is_integer() else value
+
+
+Count = Annotated[int, BeforeValidator(whole), Field(ge=0, le=2**31 - 1)]
+"""A count of votes, people or anything else the sources number."""
+
+
+@strict
+class AgreementSuperseded(TypedDict):
+    """Event name: AgreementSuperseded. An agreement gives way to another one.
+
+    by: the successor agreement's stream. effective: from when, where the sources say.
+    """
+
+    by: StreamName
+    effective: NotRequired[Edtf | None]
+
+
+@strict
+class DecisionTaken(TypedDict):
+    """Event name: DecisionTaken. An organization or body decides about an agreement, by no vote the sources report.
+
+    by: who decided. decision: what, in the sources' words. agreement: the
+    agreement stream it concerns. effect: what it does to that agreement, where
+    the sources say (as in VoteHeld).
+    """
+
+    by: EntityRef
+    decision: Text
+    agreement: NotRequired[StreamName | None]
+    effect: NotRequired[VoteEffect | None]
+
+
 @strict
 class Tally(TypedDict):
     """Votes counted: any of yes, no, abstain and absent that the sources report."""
 
-    yes: NotRequired[Annotated[int, Field(ge=0)] | None]
-    no: NotRequired[Annotated[int, Field(ge=0)] | None]
-    abstain: NotRequired[Annotated[int, Field(ge=0)] | None]
-    absent: NotRequired[Annotated[int, Field(ge=0)] | None]
+    yes: NotRequired[Count | None]
+    no: NotRequired[Count | None]
+    abstain: NotRequired[Count | None]
+    absent: NotRequired[Count | None]
 
 
 @strict
@@ -224,7 +281,14 @@ class VisitMade(TypedDict):
     purpose: NotRequired[Text | None]
 
 
-@strict
+# `_anonymous_is_described` below, as JSON Schema can say it.
+ANONYMOUS_IS_DESCRIBED = {
+    "if": {"properties": {"speaker": {"const": "anonymous"}}, "required": ["speaker"]},
+    "then": {"required": ["speaker_description"], "properties": {"speaker_description": {"type": "string"}}},
+}
+
+
+@with_config(ConfigDict(extra="forbid", strict=True, json_schema_extra=ANONYMOUS_IS_DESCRIBED))
 class StatementMade(TypedDict):
     """Event name: StatementMade. Someone says something on the record.
 
@@ -233,6 +297,7 @@ class StatementMade(TypedDict):
     printed. language: the quote's language (en when absent). original_text and
     original_language: the words as first said, where the quote is a
     translation. context: the occasion. medium: interview, letter, speech...
+    about: the agreements or entities the statement is about, by stream.
     """
 
     speaker: Speaker
@@ -244,6 +309,7 @@ class StatementMade(TypedDict):
     context: NotRequired[Text | None]
     medium: NotRequired[Text | None]
     quote_kind: NotRequired[Literal["direct", "reported"]]
+    about: NotRequired[list[StreamName]]
 
 
 @strict
@@ -289,6 +355,35 @@ def _anonymous_is_described(statement: StatementMade) -> StatementMade:
     return statement
 
 
+def _fields_of(model: Any) -> frozenset[str]:
+    return frozenset(model.__annotations__) - {"unsourced"}
+
+
+def _unsourced_are_fields(model: Any) -> Any:
+    """A check that every name in a payload's `unsourced` is one of its fields."""
+    fields = _fields_of(model)
+
+    def check(payload: Any) -> Any:
+        unknown = [name for name in payload.get("unsourced") or () if name not in fields]
+        if unknown:
+            raise ValueError(f"unsourced names {', '.join(unknown)}, not fields of this fact: {', '.join(sorted(fields))}")
+        return payload
+
+    return check
+
+
+class _UnsourcedNamesFields:
+    """`_unsourced_are_fields` as JSON Schema states it: each item of `unsourced` is one of the payload's field names."""
+
+    def __init__(self, model: Any) -> None:
+        self.fields = sorted(_fields_of(model))
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        handler.resolve_ref_schema(schema)["properties"]["unsourced"]["items"] = {"type": "string", "enum": self.fields}
+        return schema
+
+
 CATALOGUE: dict[str, Any] = {
     model.__name__: model
     for model in (
@@ -299,6 +394,8 @@ CATALOGUE: dict[str, Any] = {
         AgreementSuspended,
         AgreementTerminated,
         AgreementExpired,
+        AgreementSuperseded,
+        DecisionTaken,
         VoteScheduled,
         VoteHeld,
         VisitMade,
@@ -309,6 +406,8 @@ CATALOGUE: dict[str, Any] = {
     )
 }
 CATALOGUE["StatementMade"] = Annotated[StatementMade, AfterValidator(_anonymous_is_described)]
+for _model in (EntityRegistered, AgreementSigned):
+    CATALOGUE[_model.__name__] = Annotated[_model, AfterValidator(_unsourced_are_fields(_model)), _UnsourcedNamesFields(_model)]
 """The payload shape of each event type, by the type's wire name."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,12 @@ def canonical_event(
     )
 
 
+def canonical_row(row: Sequence[Any]) -> bytes:
+    """The canonical JSON of a stored row (columns in `ROW_COLUMNS` order, the hash last or left out)."""
+    position, id_, stream, version, type_, occurred, _, _, recorded, by, data, sources, metadata, prev_hash = row[:14]
+    return canonical_event(position, id_, stream, version, type_, occurred, recorded, by, data, sources, metadata, prev_hash)
+
+
 def event_hash(canonical: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
@@ -88,6 +95,8 @@ class ChainWalker:
         self.expected_position = 1
         self.prev_hash = GENESIS_HASH
         self.checked = 0
+        self.canonical = b""
+        """The canonical JSON of the last row checked, for checks that build on it (the Merkle tree's)."""
 
     def check(self, row: dict[str, object]) -> str | None:
         """Return why `row` breaks the chain, or None and advance."""
@@ -97,7 +106,8 @@ class ChainWalker:
         if row["prev_hash"] != self.prev_hash:
             return "prev_hash does not match the hash of the event before it"
         fields = {k: row[k] for k in _HASHED}
-        computed = event_hash(canonical_event(**fields))  # type: ignore[arg-type]
+        self.canonical = canonical_event(**fields)  # type: ignore[arg-type]
+        computed = event_hash(self.canonical)
         if computed != row["hash"]:
             return "stored hash does not match the event's content"
         self.prev_hash = computed

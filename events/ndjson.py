@@ -30,7 +30,15 @@ from events.chain import chained_row
 from events.collector import no_cycle_collection
 from events.envelope import GENESIS_HASH, ExpectedVersion, Head
 from events.errors import EventStoreError, InvalidEvent, VersionConflict
-from events.prepare import PreparedEvent, PreparedRequest, canonical, prepare_envelope, prepare_request_json, prepare_request_text
+from events.prepare import (
+    IMPORT_VERSION_DEFAULT,
+    PreparedEvent,
+    PreparedRequest,
+    canonical,
+    prepare_envelope,
+    prepare_request_json,
+    prepare_request_text,
+)
 from events.store.base import EventStore
 from events.store.sql import check_expected, utc_now
 
@@ -136,7 +144,10 @@ class ImportPlan:
 
 
 def parse_line(raw: bytes) -> PreparedRequest:
-    """One NDJSON line, an append request or an exported envelope; raise InvalidEvent."""
+    """One NDJSON line, an append request or an exported envelope; raise InvalidEvent.
+
+    An append request may leave `expected_version` out: see IMPORT_VERSION_DEFAULT.
+    """
     if b'"events"' in raw:  # only a guess that this is an append request, tried first because it is fast
         request = prepare_request_text(raw, derive_ids=True)
         if request is not None:
@@ -151,7 +162,7 @@ def parse_line(raw: bytes) -> PreparedRequest:
         unknown = set(value) - REQUEST_KEYS
         if unknown:
             raise InvalidEvent.single(sorted(unknown)[0], "is not a field of an append request")
-        return prepare_request_json(value, derive_ids=True)
+        return prepare_request_json({"expected_version": IMPORT_VERSION_DEFAULT, **value}, derive_ids=True)
     if "version" in value and "type" in value:
         unknown = set(value) - ENVELOPE_KEYS
         if unknown:
@@ -220,6 +231,9 @@ def _parse_block(block: tuple[int, bytes]) -> _ParsedChunk:
             request = parse_line(raw)
         except InvalidEvent as exc:
             errors.append(LineError(number, str(exc)))
+            continue
+        except Exception as exc:  # whatever a line makes fail is that line's problem, named like the others
+            errors.append(LineError(number, f"could not be checked ({type(exc).__name__}: {exc})"))
             continue
         stream, expected, events = request
         line = number.to_bytes(8, "little")

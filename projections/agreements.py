@@ -8,12 +8,22 @@ The state is a fold of the agreement's visible facts in timeline order:
   earlier refusal to renew; `AgreementAmended` changes no status.
 - `AgreementSuspended`, `AgreementTerminated`: `suspended`, `terminated`.
 - `AgreementExpired`: `not_renewed` when renewal was refused, else `expired`.
-- `VoteHeld` that passed with an `effect`: suspend and terminate act at once;
-  not_renew marks renewal as refused (the agreement stays in force until it
-  ends); renew puts it `in_force`. Votes that fail, make no decision or are
-  postponed change nothing but are listed.
+- `AgreementSuperseded`: `superseded` by the agreement it names; that
+  successor lists it among the agreements it `succeeds`.
+- `VoteHeld` that passed, and `DecisionTaken`, with an `effect`: suspend and
+  terminate act at once; not_renew marks renewal as refused (the agreement
+  stays in force until it ends); renew puts it `in_force`. Votes that fail,
+  make no decision or are postponed change nothing but are listed.
 - When the `expires` date has certainly passed, an agreement still `pending`
   or `in_force` has ended: `not_renewed` if renewal was refused, else `expired`.
+
+A status a fact set has the basis `reported`; one that only a date passing set
+(an end date gone by, a start date come) has the basis `by_date`: no source
+says so, and pages must say that. Every change is a history entry naming the
+status it left, the one it set, its basis and the fact that set it (for a
+change by date, the fact that gave the date). Statements `about` the
+agreement are kept beside the history; `last_reported` is the date of the
+newest fact about it.
 
 An agreement known only from later facts (a vote about it, say) counts as in
 force: the archive knows it exists. Dates are judged as `projections.times` says.
@@ -29,12 +39,13 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from events.edtf_dates import parse_edtf_date
-from projections.facts import REVISION_COLUMNS, Revision, about_subjects, visible
+from projections.facts import DECISION_TYPES, REVISION_COLUMNS, Revision, about_subjects, visible
 from projections.tables import agreements, fact_subjects
-from projections.times import AsOf, certain_by
+from projections.times import AsOf, certain_by, standing
 
-STATUSES = ("pending", "in_force", "suspended", "expired", "terminated", "not_renewed")
-_VOTE_STATUS = {"suspend": "suspended", "terminate": "terminated", "renew": "in_force"}
+STATUSES = ("pending", "in_force", "suspended", "expired", "terminated", "not_renewed", "superseded")
+REPORTED, BY_DATE = "reported", "by_date"
+_EFFECT_STATUS = {"suspend": "suspended", "terminate": "terminated", "renew": "in_force"}
 _ENDED_BY = {"AgreementSuspended": "suspended", "AgreementTerminated": "terminated"}
 
 
@@ -68,13 +79,24 @@ class Vote:
 
 @dataclass
 class HistoryEntry:
-    """One fact of the agreement with the status it left behind."""
+    """A fact of the agreement with the status it left (`before`, None for the first) and the one it set,
+    on what `basis`, and `on` which date (EDTF). For a change by date, `fact` is the one that gave the date."""
 
     fact: Revision
+    before: str | None
     status: str
+    basis: str
+    on: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.status
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.fact.to_json(), "status_after": self.status}
+        return {
+            **self.fact.to_json(), "status_before": self.before, "status_after": self.status, "basis": self.basis,
+            "on": self.on,
+        }
 
 
 @dataclass
@@ -82,32 +104,52 @@ class AgreementState:
     id: str
     as_of: AsOf
     status: str = "in_force"
+    basis: str = REPORTED
     title: str | None = None
     parties: list[str] = field(default_factory=list)
     signed: str | None = None
     effective: str | None = None
     expires: str | None = None
     summary: str | None = None
+    unsourced: list[str] = field(default_factory=list)
     renewal_refused: bool = False
+    superseded_by: str | None = None
+    succeeds: list[str] = field(default_factory=list)
+    last_reported: str | None = None
     votes: list[Vote] = field(default_factory=list)
     next_vote: Vote | None = None
     history: list[HistoryEntry] = field(default_factory=list)
+    statements: list[Revision] = field(default_factory=list)
+    dated_by: Revision | None = None
+    """The fact that gave the current `effective` and `expires` dates."""
 
     @property
     def last_vote(self) -> Vote | None:
         return self.votes[-1] if self.votes else None
 
+    @property
+    def set_by(self) -> HistoryEntry | None:
+        """The history entry that set the current status."""
+        return next((h for h in reversed(self.history) if h.changed), None)
+
     def to_json(self, *, history: bool = True) -> dict[str, Any]:
+        setter = self.set_by
         body: dict[str, Any] = {
             "id": self.id,
             "status": self.status,
+            "basis": self.basis,
+            "status_since": setter.on if setter else None,
+            "last_reported": self.last_reported,
             "title": self.title,
             "parties": self.parties,
             "signed": self.signed,
             "effective": self.effective,
             "expires": self.expires,
             "summary": self.summary,
+            "unsourced": self.unsourced,
             "renewal_refused": self.renewal_refused,
+            "superseded_by": self.superseded_by,
+            "succeeds": self.succeeds,
             "last_vote": self.last_vote and self.last_vote.to_json(),
             "next_vote": self.next_vote and self.next_vote.to_json(),
             "as_of": self.as_of.to_json(),
@@ -115,71 +157,116 @@ class AgreementState:
         if history:
             body["votes"] = [v.to_json() for v in self.votes]
             body["history"] = [h.to_json() for h in self.history]
+            body["statements"] = [s.to_json() for s in self.statements]
         return body
 
 
 def fold_agreement(stream: str, facts: Sequence[Revision], as_of: AsOf) -> AgreementState | None:
-    """The agreement's state after `facts` (visible as of `as_of`, in timeline order); None without facts."""
+    """The agreement's state after `facts` (visible as of `as_of`, in timeline order); None without a fact
+    of the agreement itself."""
     if not facts:
         return None
     state = AgreementState(stream, as_of)
+    newest = ""
     for fact in facts:
-        _apply(state, fact)
-        state.history.append(HistoryEntry(fact, _calendar_status(state)))
-    state.status = _calendar_status(state)
+        reported = standing(fact.occurred, fact.occurred_lower, fact.occurred_upper)[0]
+        if reported >= newest:
+            newest, state.last_reported = reported, fact.occurred
+        if fact.type == "StatementMade":
+            state.statements.append(fact)
+            continue
+        _calendar(state, fact.placed_lower)
+        before = state.status if state.history else None
+        asserted = _apply(state, fact)
+        if asserted is not None:
+            state.history.append(HistoryEntry(fact, before, state.status, REPORTED, fact.stands_at))
+            if asserted or before != state.status or before is None:
+                state.basis = REPORTED
+    if not state.history:
+        return None  # statements about an agreement the archive knows nothing else of
+    _calendar(state, as_of.valid_at)
     return state
 
 
-def _apply(state: AgreementState, fact: Revision) -> None:
+def _apply(state: AgreementState, fact: Revision) -> bool | None:
+    """Fold one fact into `state`: True when it reports the status it leaves (a signing, an expiry...),
+    False when it leaves the status as it was, None when it is not part of this agreement's history."""
     data, kind = fact.data, fact.type
-    if kind == "AgreementSigned":
+    own = fact.stream == state.id
+    if kind == "AgreementSigned" and own:
         state.title, state.parties = data.get("title"), list(data.get("parties") or ())
         state.signed, state.effective, state.expires = data.get("signed"), data.get("effective"), data.get("expires")
-        state.summary = data.get("summary")
-        state.status = "pending" if _future(state.effective, state.as_of) else "in_force"
-    elif kind == "AgreementRenewed":
+        state.summary, state.unsourced = data.get("summary"), list(data.get("unsourced") or ())
+        state.dated_by = fact
+        if state.history:
+            return False  # facts that stand before the signing already set the status
+        state.status = "pending" if _future(state.effective, fact) else "in_force"
+    elif kind == "AgreementRenewed" and own:
         state.effective = data.get("effective") or state.effective
         state.expires = data.get("expires") or state.expires
-        state.status, state.renewal_refused = "in_force", False
-    elif kind in _ENDED_BY:
+        state.dated_by = fact
+        state.status = "pending" if _future(state.effective, fact) else "in_force"
+        state.renewal_refused = False
+    elif kind in _ENDED_BY and own:
         state.status = _ENDED_BY[kind]
-    elif kind == "AgreementExpired":
+    elif kind == "AgreementExpired" and own:
         state.renewal_refused = state.renewal_refused or bool(data.get("renewal_refused"))
         state.status = "not_renewed" if state.renewal_refused else "expired"
-    elif kind == "VoteHeld":
-        vote = Vote.of(fact)
-        state.votes.append(vote)
-        state.next_vote = None
-        if vote.outcome == "passed" and vote.effect == "not_renew":
+    elif kind == "AgreementSuperseded":
+        if own:
+            state.status, state.superseded_by = "superseded", data.get("by")
+        elif data.get("by") == state.id:
+            state.succeeds.append(fact.stream)
+            return False
+        else:
+            return None
+    elif kind == "AgreementAmended" and own:
+        return False
+    elif kind in DECISION_TYPES and data.get("agreement") == state.id:
+        if kind == "VoteScheduled":
+            vote = Vote.of(fact)
+            if vote.scheduled is None or not certain_by(parse_edtf_date(vote.scheduled).upper, state.as_of.valid_at):
+                state.next_vote = vote
+            return False
+        if kind == "VoteHeld":
+            vote = Vote.of(fact)
+            state.votes.append(vote)
+            state.next_vote = None
+            if vote.outcome != "passed":
+                return False
+        effect = data.get("effect")
+        if effect == "not_renew":
             state.renewal_refused = True
-        elif vote.outcome == "passed" and vote.effect in _VOTE_STATUS:
-            state.status = _VOTE_STATUS[vote.effect]
-            state.renewal_refused = state.renewal_refused and vote.effect != "renew"
-    elif kind == "VoteScheduled":
-        vote = Vote.of(fact)
-        if vote.scheduled is None or not certain_by(parse_edtf_date(vote.scheduled).upper, state.as_of.valid_at):
-            state.next_vote = vote
+            return False
+        if effect not in _EFFECT_STATUS:
+            return False
+        state.status = _EFFECT_STATUS[effect]
+        state.renewal_refused = state.renewal_refused and effect != "renew"
+    else:
+        return None
+    return True
 
 
-def _calendar_status(state: AgreementState) -> str:
-    """The status once the calendar has had its say: an effective date reached, an end date passed.
-
-    Only ever applied to a copy of the fold's status: a later fact (a renewal)
-    may still move the end date."""
-    status = state.status
-    if status == "pending" and not _future(state.effective, state.as_of):
-        status = "in_force"
-    if status in ("pending", "in_force") and state.expires and _ended(state.expires, state.as_of):
-        status = "not_renewed" if state.renewal_refused else "expired"
-    return status
-
-
-def _future(day: str | None, as_of: AsOf) -> bool:
-    return day is not None and not certain_by(parse_edtf_date(day).upper, as_of.valid_at)
+def _calendar(state: AgreementState, day: str) -> None:
+    """Let the calendar have its say by `day` (ISO): an effective date certainly come, an end date certainly gone
+    (after the last day it can mean)."""
+    dated_by = state.dated_by
+    if dated_by is None:
+        return
+    if state.status == "pending" and state.effective and certain_by(parse_edtf_date(state.effective).upper, day):
+        _by_date(state, dated_by, "in_force", state.effective)
+    if state.status in ("pending", "in_force") and state.expires and parse_edtf_date(state.expires).upper < day:
+        _by_date(state, dated_by, "not_renewed" if state.renewal_refused else "expired", state.expires)
 
 
-def _ended(expires: str, as_of: AsOf) -> bool:
-    return parse_edtf_date(expires).upper < as_of.valid_at
+def _by_date(state: AgreementState, fact: Revision, status: str, on: str) -> None:
+    state.history.append(HistoryEntry(fact, state.status, status, BY_DATE, on))
+    state.status, state.basis = status, BY_DATE
+
+
+def _future(day: str | None, fact: Revision) -> bool:
+    """Whether `day` had not certainly come by the time `fact` stands at."""
+    return day is not None and not certain_by(parse_edtf_date(day).upper, fact.placed_lower)
 
 
 def _facts_by_agreement(connection: Connection, streams: Sequence[str], as_of: AsOf) -> dict[str, list[Revision]]:
@@ -188,7 +275,7 @@ def _facts_by_agreement(connection: Connection, streams: Sequence[str], as_of: A
         select(s.subject, *REVISION_COLUMNS)
         .select_from(about_subjects())
         .where(s.subject.in_(bindparam("streams", expanding=True)), visible(as_of))
-        .order_by(s.subject, s.occurred_lower, s.position)
+        .order_by(s.subject, s.placed_lower, s.position)
     )
     found: dict[str, list[Revision]] = {stream: [] for stream in streams}
     for row in connection.execute(query, {"streams": list(streams)}):

@@ -26,19 +26,24 @@ from events.store.tables import events_table
 from projections.runner import SqlProjection
 from projections.tables import agreements, entity_names, fact_amendments, fact_revisions, fact_subjects
 from projections.text import fold
-from projections.times import AsOf, moment
+from projections.times import AsOf, moment, placed
 
 AGREEMENT_TYPES = frozenset(
-    {"AgreementSigned", "AgreementRenewed", "AgreementAmended", "AgreementSuspended", "AgreementTerminated", "AgreementExpired"}
+    {"AgreementSigned", "AgreementRenewed", "AgreementAmended", "AgreementSuspended", "AgreementTerminated", "AgreementExpired",
+     "AgreementSuperseded"}
 )
+DECISION_TYPES = frozenset({"VoteHeld", "VoteScheduled", "DecisionTaken"})
+"""Facts that name, in `agreement`, the agreement they concern."""
 _STREAM = re.compile(STREAM_PATTERN)
 # The payload fields of each type that may name another entity or agreement by its stream.
 _REFERENCES = {
     "AgreementSigned": ("parties",),
     "VoteScheduled": ("body", "agreement"),
     "VoteHeld": ("body", "agreement"),
+    "DecisionTaken": ("by", "agreement"),
+    "AgreementSuperseded": ("by",),
     "VisitMade": ("visitors", "host"),
-    "StatementMade": ("speaker",),
+    "StatementMade": ("speaker", "about"),
     "StatusChanged": ("party", "organization"),
 }
 
@@ -59,6 +64,8 @@ class Revision(NamedTuple):
     occurred: str
     occurred_lower: str
     occurred_upper: str
+    placed_lower: str
+    placed_upper: str
     recorded_at: str
     known_from: str
     known_until: str | None
@@ -70,17 +77,23 @@ class Revision(NamedTuple):
     def sources(self) -> list[dict[str, Any]]:
         return orjson.loads(self.sources_json)  # type: ignore[no-any-return]
 
+    @property
+    def stands_at(self) -> str:
+        """The EDTF date the fact stands at on timelines: `occurred`, or a scheduled vote's `scheduled`."""
+        scheduled = self.data.get("scheduled") if self.type == "VoteScheduled" else None
+        return scheduled if isinstance(scheduled, str) else self.occurred
+
     def row(self) -> tuple[Any, ...]:
         if self.revision == 0:
-            return (*self[:12], None, None)
-        return (*self[:12], orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS).decode(), self.sources_json)
+            return (*self[:_HEAD], None, None)
+        return (*self[:_HEAD], orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS).decode(), self.sources_json)
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Revision:
         """From the columns of `REVISION_COLUMNS`: the row, then the log's data and sources."""
-        data = row[12] if row[12] is not None else row[14]
-        sources = row[13] if row[13] is not None else row[15]
-        return cls(*row[:12], orjson.loads(data), sources)
+        data = row[_HEAD] if row[_HEAD] is not None else row[_HEAD + 2]
+        sources = row[_HEAD + 1] if row[_HEAD + 1] is not None else row[_HEAD + 3]
+        return cls(*row[:_HEAD], orjson.loads(data), sources)
 
     def to_json(self) -> dict[str, Any]:
         """The fact as read models return it: the event's fields as of this revision, with provenance."""
@@ -90,6 +103,7 @@ class Revision(NamedTuple):
             "stream": self.stream,
             "type": self.type,
             "occurred": self.occurred,
+            "stands_at": self.stands_at,
             "recorded_at": self.recorded_at,
             "revision": self.revision,
             "revised_by": self.revised_by,
@@ -97,6 +111,9 @@ class Revision(NamedTuple):
             "sources": self.sources,
         }
 
+
+_HEAD = 14
+"""The fields before `data` and `sources`: the columns a revision row shares with its table."""
 
 REVISION_COLUMNS = (*fact_revisions.c, events_table.c.data.label("log_data"), events_table.c.sources.label("log_sources"))
 """What `Revision.from_row` reads; select them from `with_log(...)`."""
@@ -127,9 +144,11 @@ def visible(as_of: AsOf, *, by_world: bool = True) -> ColumnElement[bool]:
 def original(event: EventEnvelope) -> Revision:
     """Revision 0 of a fact: the event as recorded."""
     recorded = moment(event.recorded_at)
+    data = event.data
     return Revision(
         event.position, 0, event.id, event.stream, event.type, event.occurred, event.occurred_lower,
-        event.occurred_upper, recorded, recorded, None, None, event.data, event.sources_json,
+        event.occurred_upper, *placed(event.type, event.occurred, event.occurred_lower, event.occurred_upper, data),
+        recorded, recorded, None, None, data, event.sources_json,
     )
 
 
@@ -140,10 +159,12 @@ def corrected(current: Revision, fields: dict[str, Any], correction: EventEnvelo
         occurred, lower, upper = parse_edtf_date(fields["occurred"])
     if isinstance(fields.get("sources"), list):
         sources = orjson.dumps(fields["sources"], option=orjson.OPT_SORT_KEYS).decode()
+    data = merged(current.data, fields)
+    placed_lower, placed_upper = placed(current.type, occurred, lower, upper, data)
     return current._replace(
         revision=current.revision + 1, occurred=occurred, occurred_lower=lower, occurred_upper=upper,
-        known_from=known_from, known_until=None, revised_by=correction.id, data=merged(current.data, fields),
-        sources_json=sources,
+        placed_lower=placed_lower, placed_upper=placed_upper, known_from=known_from, known_until=None,
+        revised_by=correction.id, data=data, sources_json=sources,
     )
 
 
@@ -163,7 +184,7 @@ def agreement_of(revision: Revision) -> str | None:
     """The agreement stream a fact is part of, if any."""
     if revision.type in AGREEMENT_TYPES:
         return revision.stream
-    if revision.type in ("VoteHeld", "VoteScheduled"):
+    if revision.type in DECISION_TYPES:
         agreement = revision.data.get("agreement")
         return agreement if isinstance(agreement, str) else None
     return None
@@ -173,7 +194,7 @@ class FactsProjection(SqlProjection):
     """Revisions of every fact, their subjects, amendments, agreement streams and entity names."""
 
     name = "facts"
-    version = 1
+    version = 2  # 2: where each fact stands on timelines (placed_lower, placed_upper)
     tables = (fact_revisions, fact_subjects, fact_amendments, agreements, entity_names)
 
     def fold(self, connection: Connection, events: Sequence[EventEnvelope]) -> None:
@@ -248,7 +269,7 @@ class _Pending:
         found_agreements: dict[str, tuple[Any, ...]] = {}
         for revision in self.new.values():
             subject_rows.extend(
-                (revision.position, revision.revision, subject, revision.occurred_lower, revision.type)
+                (revision.position, revision.revision, subject, revision.placed_lower, revision.type)
                 for subject in sorted(subjects(revision))
             )
             agreement = agreement_of(revision)

@@ -35,12 +35,14 @@ class CheckpointRow(SQLModel, table=True):
 class FactRevisionRow(SQLModel, table=True):
     """One revision of one fact: the event's content as corrected up to that revision.
 
-    `data` and `sources` are NULL in revision 0: they are the log row's own.
+    `placed_lower` and `placed_upper` are where it stands on timelines (see
+    `projections.times.placed`). `data` and `sources` are NULL in revision 0:
+    they are the log row's own.
     """
 
     __tablename__ = "fact_revisions"
     __table_args__ = (
-        Index("ix_fact_revisions_occurred", "occurred_lower", "position"),
+        Index("ix_fact_revisions_placed", "placed_lower", "position"),
         {"sqlite_with_rowid": False},
     )
 
@@ -52,6 +54,8 @@ class FactRevisionRow(SQLModel, table=True):
     occurred: str = Field(sa_column=Column(String(100), nullable=False))
     occurred_lower: str = Field(sa_column=Column(String(10), nullable=False))
     occurred_upper: str = Field(sa_column=Column(String(10), nullable=False))
+    placed_lower: str = Field(sa_column=Column(String(10), nullable=False))
+    placed_upper: str = Field(sa_column=Column(String(10), nullable=False))
     recorded_at: str = Field(sa_column=Column(String(32), nullable=False))
     known_from: str = Field(sa_column=Column(String(32), nullable=False))
     known_until: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
@@ -69,14 +73,14 @@ class FactSubjectRow(SQLModel, table=True):
 
     __tablename__ = "fact_subjects"
     __table_args__ = (
-        Index("ix_fact_subjects_subject", "subject", "occurred_lower", "position", "revision"),
+        Index("ix_fact_subjects_subject", "subject", "placed_lower", "position", "revision"),
         {"sqlite_with_rowid": False},
     )
 
     position: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     revision: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     subject: str = Field(sa_column=Column(String(200), primary_key=True))
-    occurred_lower: str = Field(sa_column=Column(String(10), nullable=False))
+    placed_lower: str = Field(sa_column=Column(String(10), nullable=False))
     type: str = Field(sa_column=Column(String(64), nullable=False))
 
 

@@ -1,6 +1,7 @@
 """Timelines: the facts about an entity, an agreement or everything, in the order they happened.
 
-Order is the lower bound of `occurred`, then position. Registrations of
+Order is where each fact stands (`projections.times.placed`: a date with an
+open start at its end, a scheduled vote at its date), then position. Registrations of
 entities are directory entries rather than events in the world, so they are
 left out unless asked for by type.
 """
@@ -43,21 +44,21 @@ def timeline(
     limit: int = 100,
     offset: int = 0,
 ) -> TimelinePage:
-    """One page of facts; `start`/`end` (ISO days) keep facts whose `occurred` range meets [start, end]."""
+    """One page of facts; `start`/`end` (ISO days) keep facts whose place on the timeline meets [start, end]."""
     r = fact_revisions.c
     if subject is not None:
         s = fact_subjects.c
         query = select(*REVISION_COLUMNS).select_from(about_subjects()).where(s.subject == subject)
-        order = (s.occurred_lower, s.position)
+        order = (s.placed_lower, s.position)
     else:
         query = select(*REVISION_COLUMNS).select_from(with_log())
-        order = (r.occurred_lower, r.position)
+        order = (r.placed_lower, r.position)
     query = query.where(visible(as_of))
     query = query.where(r.type.in_(types)) if types else query.where(r.type.not_in(DIRECTORY_TYPES))
     if start is not None:
-        query = query.where(r.occurred_upper >= start)
+        query = query.where(r.placed_upper >= start)
     if end is not None:
-        query = query.where(r.occurred_lower <= end)
+        query = query.where(r.placed_lower <= end)
     total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = connection.execute(query.order_by(*order).limit(min(limit, MAX_LIMIT)).offset(offset))
     return TimelinePage(total, [Revision.from_row(row) for row in rows], as_of)

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.searching import Searcher
 
+from events.edtf_dates import FIRST_DAY, LAST_DAY
 from search_index.documents import Brief
 
 _CACHED_SEGMENTS = 256
+FIRST, LAST = int(FIRST_DAY.replace("-", "")), int(LAST_DAY.replace("-", ""))
 
 
 class Names:
@@ -48,9 +50,9 @@ NAMES = Names()
 class DocArrays:
     """Per document: its fact's position (-1 for entities and the checkpoint), whether it is the
     fact's own document (which stores the record) rather than an excerpt, the first and last day
-    it can have occurred (yyyymmdd), its year, and the codes of its speaker (-1 for none), type
-    and quote kind (-1 for facts other than statements); publishers as ragged rows
-    (`publishers[starts[d]:starts[d + 1]]`)."""
+    it stands for (yyyymmdd: when it can have occurred, or the known end of a half-open date), its
+    first year, and the codes of its speaker (-1 for none), type and quote kind (-1 for facts other
+    than statements); publishers as ragged rows (`publishers[starts[d]:starts[d + 1]]`)."""
 
     position: np.ndarray
     own: np.ndarray
@@ -92,6 +94,10 @@ class DocArrays:
             publishers.extend(NAMES.code(p) for p in brief.publishers)
         starts = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
+        # A date with an open start stands at its end, an open end at its start (as on timelines), so
+        # "/2012" is dated, filtered and counted in 2012, not at the beginning of time.
+        open_start, open_end = (lower == FIRST) & (upper != LAST), (upper == LAST) & (lower != FIRST)
+        lower[open_start], upper[open_end] = upper[open_start], lower[open_end]
         return cls(position, own, lower, upper, lower // 10000, speaker, type_, kind, starts, np.array(publishers, dtype=np.int32))
 
     @classmethod

@@ -6,7 +6,7 @@ import html
 import re
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from enum import Enum
 from importlib import resources
 from pathlib import Path
@@ -19,13 +19,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from events.ndjson import ImportRejected, export_ndjson, plan_import, workers_for, write_import
+from events.notes import NoteError, SigningKey, b64, open_checkpoint, parse_verifier
+from events.proofs import BundleError, bundle, check_bundle
 from events.store import SqlEventStore
+from events.store.checkpoints import CheckpointLog, CheckpointRefused, NotInTree, UnsignedSize
 from projections import AsOf, Runner
 from projections.agreements import list_agreements
 from search_index import QueryError, SearchIndex, SearchRequest, SearchResults, search
 from service.archive import open_archive, open_runner, open_search_index
+from service.keys import NO_KEY, SigningKeyError, create_key, load_key
 from service.settings import Settings
-from service.tokens import ROLES, TokenError, create_token
+from service.tokens import ROLES, TokenError, create_token, list_tokens, revoke_token
 from service.workers import serve_workers
 
 app = typer.Typer(
@@ -37,6 +41,8 @@ app = typer.Typer(
 )
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+key_app = typer.Typer(help="The Ed25519 key checkpoints are signed with.", no_args_is_help=True)
+app.add_typer(key_app, name="key")
 
 err = Console(stderr=True)
 SEED_CORPUS = "seed/corpus.ndjson"
@@ -52,6 +58,15 @@ def _settings() -> Settings:
 
 def _archive() -> SqlEventStore:
     return open_archive(_settings())
+
+
+@contextmanager
+def _closing_archive() -> Iterator[SqlEventStore]:
+    store = _archive()
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _everything() -> tuple[Runner, SearchIndex]:
@@ -155,23 +170,50 @@ def migrate() -> None:
     store = open_archive(settings)
     with store.engine.connect() as connection:
         heads = sorted(MigrationContext.configure(connection).get_current_heads())
+        behind = store.head().position - store.tree.size(connection)
+    if behind > 0:
+        started = time.perf_counter()
+        with _progress("events") as bar:
+            task = bar.add_task("building the Merkle tree", total=store.head().position)
+            added = store.build_tree(progress=lambda size: bar.update(task, completed=size))
+        err.print(f"built the Merkle tree over {_count(added, 'event')} in {time.perf_counter() - started:.1f} s")
     store.close()
     print(f"database {make_url(settings.url).render_as_string(hide_password=True)} is at revision {', '.join(heads)}")
 
 
 @app.command()
 def verify() -> None:
-    """Walk the hash chain; exit 1 and name the first bad position if it is broken."""
-    store = _archive()
+    """Walk the hash chain, rebuilding the Merkle tree and every checkpoint's root from it (and checking their
+    signatures, where this node has the key); exit 1 and name the first bad position if anything is broken."""
+    with closing(_archive()) as store:
+        _verify(store)
+
+
+def _verify(store: SqlEventStore) -> None:
     total = store.head().position
     with _progress("events") as bar:
         task = bar.add_task("verifying", total=total)
         report = store.verify(progress=lambda done: bar.update(task, completed=done))
-    if report.ok:
-        print(f"ok: {report.checked} events checked, head {report.head}")
-        return
-    print(f"broken at position {report.first_bad}: {report.reason} ({report.checked} events before it are intact)")
-    raise typer.Exit(1)
+    if not report.ok:
+        print(f"broken at position {report.first_bad}: {report.reason} ({report.checked} events before it are intact)")
+        raise typer.Exit(1)
+    print(f"ok: {report.checked} events checked, head {report.head}; the Merkle tree rebuilt from them matches the stored one")
+    key = _key()
+    signed = 0
+    for stored in CheckpointLog(store).all():
+        if key is not None:
+            try:
+                open_checkpoint(stored.note, key.verifier)
+            except NoteError as exc:
+                print(f"checkpoint of tree size {stored.size} does not verify with {key.verifier}: {exc}")
+                raise typer.Exit(1) from None
+        signed += 1
+    if not signed:
+        print("checkpoints: none signed yet")
+    elif key is None:
+        print(f"checkpoints: {signed:,}, each holding the rebuilt root; signatures not checked (this node has no key)")
+    else:
+        print(f"checkpoints: {signed:,}, each holding the rebuilt root and signed by {key.verifier}")
 
 
 @token_app.command("create")
@@ -180,14 +222,150 @@ def token_create(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
 ) -> None:
     """Create an API token and print it once; only its hash is stored."""
-    store = _archive()
     try:
-        token = create_token(store.engine, name, role)
+        with _closing_archive() as store:
+            token = create_token(store.engine, name, role)
     except TokenError as exc:
-        err.print(f"[red]accord token create:[/red] {exc}")
+        err.print(f"[red]accord token create:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     print(token)
     err.print(f"token for {name!r} with role {role!r}: shown once, store it now")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List the tokens: name, role, when created, last used and revoked (never the token itself)."""
+    with _closing_archive() as store:
+        tokens = list_tokens(store.engine)
+    if not tokens:
+        err.print("no tokens yet: accord token create --name NAME --role archivist")
+        return
+    rows = [("NAME", "ROLE", "CREATED", "LAST USED", "REVOKED")]
+    rows += [(t.name, t.role, t.created_at, t.last_used_at or "never", t.revoked_at or "-") for t in tokens]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@token_app.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="The name the token was created with")]) -> None:
+    """Revoke a token: every node refuses it from the next request on, and its web sessions end."""
+    try:
+        with _closing_archive() as store:
+            revoked = revoke_token(store.engine, name)
+    except TokenError as exc:
+        err.print(f"[red]accord token revoke:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    print(f"revoked {revoked.name!r} ({revoked.role}) at {revoked.revoked_at}")
+
+
+def _key(*, required: bool = False) -> SigningKey | None:
+    try:
+        key = load_key(_settings())
+    except SigningKeyError as exc:
+        err.print(f"[red]accord:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if key is None and required:
+        err.print(f"[red]accord:[/red] {NO_KEY}", highlight=False)
+        raise typer.Exit(2)
+    return key
+
+
+@key_app.command("create")
+def key_create(
+    out: Annotated[Path | None, typer.Option(help="Write the key here (default: signing-key.pem in the data directory)")] = None,
+) -> None:
+    """Make an Ed25519 key to sign checkpoints with (a file only its owner can read); print its verifier key."""
+    settings = _settings()
+    path = out or settings.default_key_file
+    if path.exists():
+        err.print(f"[red]accord key create:[/red] {path} exists; a new key would leave its checkpoints unverifiable. "
+                  "Move it away first if you really mean to replace it.", highlight=False)
+        raise typer.Exit(1)
+    key = create_key(path, settings.log_origin)
+    print(key.verifier)
+    err.print(f"signing key written to {path} (mode 0600); above is its verifier key, to publish", highlight=False)
+
+
+@key_app.command("show")
+def key_show() -> None:
+    """Print the verifier key of the key this node signs with."""
+    print(_key(required=True).verifier)  # type: ignore[union-attr]
+
+
+@app.command("checkpoint")
+def checkpoint_command() -> None:
+    """Sign the head of the log now, if no checkpoint holds it yet, and print the newest checkpoint."""
+    key = _key(required=True)
+    assert key is not None
+    try:
+        with closing(_archive()) as store:
+            signed = CheckpointLog(store).sign_head(key)
+    except CheckpointRefused as exc:
+        err.print(f"[red]accord checkpoint:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    if signed is None:
+        err.print("[red]accord checkpoint:[/red] the log is empty: there is no tree to sign yet")
+        raise typer.Exit(1)
+    sys.stdout.write(signed.note)
+    err.print(f"tree size {signed.size:,}, signed {signed.signed_at}", highlight=False)
+
+
+@app.command()
+def prove(
+    event_id: Annotated[str, typer.Argument(help="The id of the event")],
+    size: Annotated[int | None, typer.Option(min=1, help="A signed tree size (default: the newest, signed now if it does not hold the event yet)")] = None,
+) -> None:
+    """Print a proof bundle of the event: the event, a signed checkpoint, its inclusion proof, the verifier key."""
+    key = _key(required=True)
+    assert key is not None
+    try:
+        with closing(_archive()) as store:
+            checkpoints = CheckpointLog(store)
+            if size is None:
+                newest, stored = checkpoints.newest(), store.get(event_id.lower())
+                if stored is not None and (newest is None or newest.size < stored.position):
+                    checkpoints.sign_head(key)
+                    err.print("signed a checkpoint of the head: none held the event yet")
+            found = checkpoints.inclusion(event_id, size)
+    except (UnsignedSize, NotInTree, CheckpointRefused) as exc:
+        err.print(f"[red]accord prove:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    if found is None:
+        err.print(f"[red]accord prove:[/red] no event {event_id} in the log", highlight=False)
+        raise typer.Exit(1)
+    event, signed, proof = found
+    sys.stdout.write(orjson.dumps(bundle(event.to_json(), signed.note, proof, key.verifier), option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@app.command("check-proof")
+def check_proof(
+    file: Annotated[str, typer.Argument(help="A proof bundle (from `accord prove` or a fact's page), or - for standard input")],
+    key: Annotated[str, typer.Option(help="The archive's verifier key, or a file holding it: the one you trust")],
+) -> None:
+    """Check a proof bundle offline, with no database and no network; exit 1 and name what failed."""
+    try:
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        err.print(f"[red]accord check-proof:[/red] cannot read {file}: {exc.strerror}", highlight=False)
+        raise typer.Exit(2) from None
+    key_file = Path(key)
+    try:
+        verifier = parse_verifier(key_file.read_text(encoding="utf-8") if key_file.is_file() else key)
+    except (NoteError, OSError, UnicodeDecodeError) as exc:
+        err.print(f"[red]accord check-proof:[/red] --key: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        checked = check_bundle(orjson.loads(raw), verifier)
+    except orjson.JSONDecodeError as exc:
+        print(f"FAILED: the bundle is not JSON: {exc}")
+        raise typer.Exit(1) from None
+    except BundleError as exc:
+        print(f"FAILED: {exc}")
+        raise typer.Exit(1) from None
+    signed = checked.checkpoint
+    print(f"ok: event {checked.event_id} (position {checked.position}) is leaf {checked.position - 1} of the tree of size "
+          f"{signed.size}, root {b64(signed.root)}, signed by {verifier}")
 
 
 class RebuildTarget(str, Enum):
@@ -352,7 +530,8 @@ def demo(
         listed = list_agreements(connection, as_of)
     print(f"agreements as of {as_of.valid_at}:")
     for state in listed.agreements:
-        print(f"  {state.id:<28} {state.status:<12} {state.title or ''}")
+        status = state.status + (" by date" if state.basis == "by_date" else "")  # no source reports it
+        print(f"  {state.id:<28} {status:<20} {state.title or ''}")
     found = search(index, SearchRequest(q='"window to the West"', per_page=1))
     print(f"search index: {index.searcher().doc_count():,} documents; try: accord search '\"window to the West\"' "
           f"({found.total} facts)")

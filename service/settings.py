@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from events.notes import NoteError, check_key_name
 from search_index.postings import DEFAULT_CACHE_MB
 
 
@@ -35,9 +36,26 @@ class Settings(BaseSettings):
     search_cache_mb: int = Field(default=DEFAULT_CACHE_MB, ge=0)
     """Decoded postings and word scores each process keeps for the searches that follow (the least
     recently used go first); 0 keeps none."""
+    signing_key: str | None = None
+    """The Ed25519 key checkpoints are signed with: a file (PKCS#8 PEM, or Go's `PRIVATE+KEY+...` form), or
+    the key itself; `signing-key.pem` in `data_dir` (`accord key create`) when unset. Without a key a node
+    serves the log but signs nothing, and /checkpoint says why."""
+    log_origin: str = "accord.local/log"
+    """The log's name: the first line of every checkpoint and the name of its key; one value for every node
+    of a deployment, best a schema-less URL of its own (`archive.example.org/accord`)."""
+    checkpoint_seconds: float = Field(default=10.0, gt=0)
+    """The server signs the head at most this often, and only when the log moved."""
     access_log: bool = False
     """A line per request on the console. Off by default, as gunicorn has it: /metrics counts the
     requests by route and status, and every failure is logged with its request id."""
+
+    @field_validator("log_origin")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        try:
+            return check_key_name(value)
+        except NoteError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("database_url")
     @classmethod
@@ -50,6 +68,11 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite://", "postgresql+psycopg://")):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
+
+    @property
+    def default_key_file(self) -> Path:
+        """Where `accord key create` writes the key, and where a node looks for one when ACCORD_SIGNING_KEY is unset."""
+        return self.data_dir / "signing-key.pem"
 
     @property
     def url(self) -> str:

@@ -38,6 +38,8 @@ VOLATILE = [
     r"[0-9a-f]{32,64}",  # hashes, request ids
     r"accord_[A-Za-z0-9_-]{43}",  # a new token
     r"sqlite:///\S+?\.db",  # where the data directory is
+    r"/\S+?/accord-data/\S+",  # a file in it
+    r"[A-Za-z0-9+/]{43,}={0,2}",  # base64: root hashes, signatures, keys (whose name and id it takes in)
     r"as of \d{4}-\d{2}-\d{2}",  # today
     r"\d[\d,]*(?:\.\d+)? (?:s|ms|events/s)\b",  # timings and rates
 ]

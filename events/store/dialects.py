@@ -23,6 +23,7 @@ from events.store.file_lock import FileLock
 
 APPEND_LOCK = 0x61636364  # "accd": the advisory lock key appends take on PostgreSQL
 MIGRATE_LOCK = 0x6163636D  # "accm": the key migrations take
+CHECKPOINT_LOCK = 0x61636B63  # "ackc": the key signers of checkpoints take
 NOTIFY_CHANNEL = "accord_events"
 WRITE = {"accord_write": True}  # execution option: this transaction appends
 SQLITE_CHECKPOINT_PAGES = 1000  # SQLite's default

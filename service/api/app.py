@@ -11,9 +11,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
-from service.api import events, health, integrity, problems, reads, search
+from service.api import events, health, integrity, problems, proofs, reads, search
 from service.api.auth import TokenCache
 from service.api.follower import Bell
+from service.api.formats import state_formats
 from service.api.metrics import Metrics
 from service.api.middleware import RequestContext
 from service.api.state import Archive
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bell.attach(asyncio.get_running_loop())
         archive = await run_in_threadpool(Archive.open, settings, metrics, bell)
         app.state.archive = archive
-        archive.follower.start()
+        archive.start()
         try:
             yield
         finally:
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reads.router)
     app.include_router(search.router)
     app.include_router(integrity.router)
+    app.include_router(proofs.router)
     app.include_router(health.router)
     install_pages(app)
 
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             schema = get_openapi(
                 title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes
             )
-            app.openapi_schema = _problems_as_problem_json(schema, public_read=settings.public_read)
+            app.openapi_schema = state_formats(_problems_as_problem_json(schema, public_read=settings.public_read))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -18,7 +18,7 @@ from events.catalogue import STREAM_PATTERN
 from events.envelope import EventEnvelope
 from events.store import SqlEventStore
 from service.api import models
-from service.api.auth import Caller, archivist, reader
+from service.api.auth import Caller, appender, reader
 from service.api.problems import ApiProblem, responses
 from service.api.state import Archive
 from service.queries import event_with_amendments
@@ -41,16 +41,13 @@ def archive_of(request: Request) -> Archive:
     return request.app.state.archive  # type: ignore[no-any-return]
 
 
-def json_response(body: Any, status_code: int = 200, media_type: str = "application/json") -> Response:
-    return Response(orjson.dumps(body), status_code=status_code, media_type=media_type)
+def json_response(
+    body: Any, status_code: int = 200, media_type: str = "application/json", headers: dict[str, str] | None = None
+) -> Response:
+    return Response(orjson.dumps(body), status_code=status_code, media_type=media_type, headers=headers)
 
 
-APPEND_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": models.AppendRequest.model_json_schema(ref_template="#/components/schemas/{model}")}},
-    }
-}
+APPEND_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": models.append_body_schema()}}}}
 
 
 @appends.post(
@@ -68,7 +65,7 @@ APPEND_BODY = {
 async def append(
     request: Request,
     stream: Annotated[str, Path(pattern=STREAM_PATTERN, max_length=200, examples=["org-dissernet"])],
-    caller: Annotated[Caller, Depends(archivist)],
+    caller: Annotated[Caller, Depends(appender)],
 ) -> Response:
     """Validate every event against the catalogue, then append them to `stream` in one transaction.
 
@@ -85,7 +82,7 @@ async def append(
     if "stream" in parsed:
         raise InvalidEvent.single("stream", "the stream is named by the path, not the body")
     archive = archive_of(request)
-    result = await archive.committer.append(stream, parsed, caller.name)
+    result = await archive.committer.append(stream, parsed, caller.name, caller.token_hash)
     if not result.retried:
         archive.appended(len(result.ids))
     return json_response(result.to_json(), 200 if result.retried else 201)
@@ -240,12 +237,22 @@ async def _tail(archive: Archive, after: int) -> AsyncIterator[ServerSentEvent]:
     responses=responses(401, 403, 404, 422),
     tags=["log"],
 )
-def read_event(request: Request, event_id: Annotated[str, Path(max_length=100, examples=[models.EVENT_ID])]) -> Response:
+def read_event(
+    request: Request,
+    event_id: Annotated[str, Path(max_length=100, examples=[models.EVENT_ID])],
+    revision: Annotated[
+        int | None,
+        Query(ge=0, le=100_000, description="For a browser: the fact as its first N corrections left it (default: all of them); "
+              "the JSON is the envelope with every correction either way"),
+    ] = None,
+) -> Response:
     """The envelope with the corrections and retraction that target it; a browser gets the fact's page."""
     archive = archive_of(request)
     event = event_with_amendments(archive.store, event_id)
     if event is None:
         raise ApiProblem(404, f"no event {event_id} in the log")
     if wants_html(request):
-        return pages.event_page(request, archive.store.engine, event)
+        if revision is not None and revision > len(event["corrections"]):
+            raise ApiProblem(404, f"fact {event_id} has {len(event['corrections'])} correction(s), not {revision}")
+        return pages.event_page(request, archive.store.engine, event, revision, proof=archive.proof_of(event["position"]))
     return varied(json_response(event))

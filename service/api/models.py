@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
 
-from events.catalogue import CATALOGUE
+from events.catalogue import CATALOGUE, STRICT
+from events.catalogue import NewEvent as CatalogueEvent
+from events.prepare import MAX_NESTING, ExpectedVersionField
 
 EventType = Literal.__getitem__(tuple(CATALOGUE))  # type: ignore[attr-defined]
 
@@ -31,29 +34,37 @@ class Source(BaseModel):
     archived_url: str | None = None
 
 
-class NewEvent(BaseModel):
-    """One event of an append request; `data` is validated against the catalogue entry of `type`."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: str | None = Field(default=None, description="A UUID; leave it out and the server picks one", examples=[EVENT_ID])
-    type: EventType = Field(examples=["EntityRegistered"])  # type: ignore[valid-type]
-    occurred: str = Field(description="EDTF levels 0-1: 2024-06-20, 2024-06, 2024, 2024-12~, 2024-12/2025-03", examples=["2024-06-13"])
-    data: dict[str, Any] = Field(
-        description="The payload, checked strictly against the catalogue entry of `type` (events/catalogue.py)",
-        examples=[{"kind": "organization", "name": "Dissernet", "aliases": ["Диссернет"]}],
-    )
-    sources: list[Source] = Field(min_length=1)
-    metadata: dict[str, Any] | None = Field(default=None, examples=[{"correlation_id": "import-2026-11"}])
+APPEND_EXAMPLE = {
+    "expected_version": "no_stream",
+    "events": [{
+        "id": EVENT_ID, "type": "EntityRegistered", "occurred": "2024-06-13/2024-06-19",
+        "data": {"kind": "organization", "name": "Dissernet", "aliases": ["Диссернет"]},
+        "sources": [{**SOURCE_EXAMPLE, "quote": "physicist, co-founder of Dissernet Andrei Rostovtsev"}],
+        "metadata": {"correlation_id": "import-2026-11"},
+    }],
+}
 
 
-class AppendRequest(BaseModel):
+class AppendBody(TypedDict):
     """The body of `POST /streams/{stream}/events`: all the events are appended, or none."""
 
-    model_config = ConfigDict(extra="forbid")
-    expected_version: int | Literal["any", "no_stream"] = Field(
-        default="any", description="The stream's current last version, `no_stream`, or `any`", examples=["no_stream"]
+    expected_version: ExpectedVersionField
+    events: Annotated[list[CatalogueEvent], Field(min_length=1)]
+
+
+AppendBody.__pydantic_config__ = STRICT  # type: ignore[attr-defined]
+
+
+def append_body_schema() -> dict[str, Any]:
+    """The append body's JSON Schema, its definitions named `Append…` so that none replaces a response's."""
+    schema = TypeAdapter(AppendBody).json_schema(ref_template="#/components/schemas/Append{model}")
+    schema["$defs"] = {f"Append{name}": definition for name, definition in schema.pop("$defs").items()}
+    schema["examples"] = [APPEND_EXAMPLE]
+    schema["description"] += (
+        " Each event's shape is the catalogue's for its `type`, `data` included; `data` and `metadata` nest objects and"
+        f" arrays at most {MAX_NESTING} levels deep, the value itself counting as one."
     )
-    events: list[NewEvent] = Field(min_length=1)
+    return schema
 
 
 class AppendResult(BaseModel):
@@ -112,6 +123,8 @@ class Fact(BaseModel):
     stream: str
     type: str
     occurred: str
+    stands_at: str = Field(description="The EDTF date the fact stands at on timelines: `occurred`, or a scheduled vote's "
+                           "`scheduled`; a date with an open start is ordered by its end", examples=["2024-06-20"])
     recorded_at: str
     revision: int = Field(description="0 for the fact as appended, n after n corrections")
     revised_by: str | None = Field(description="The correction that made this revision")
@@ -119,8 +132,17 @@ class Fact(BaseModel):
     sources: list[Source]
 
 
+Status = Literal["pending", "in_force", "suspended", "expired", "terminated", "not_renewed", "superseded"]
+Basis = Literal["reported", "by_date"]
+
+
 class HistoryEntry(Fact):
-    status_after: str = Field(examples=["in_force"])
+    """A fact of the agreement and the status it left it in; for a change by date, the fact that gave the date."""
+
+    status_before: Status | None = Field(description="The status it left (null for the first fact)", examples=["in_force"])
+    status_after: Status = Field(examples=["expired"])
+    basis: Basis = Field(description="reported: a sourced fact set it; by_date: only a date passing did", examples=["by_date"])
+    on: str = Field(description="When the status changed (EDTF): the fact's date, or the date that passed", examples=["2025-01"])
 
 
 class Vote(BaseModel):
@@ -138,19 +160,23 @@ class Vote(BaseModel):
     sources: list[Source]
 
 
-Status = Literal["pending", "in_force", "suspended", "expired", "terminated", "not_renewed"]
-
-
 class AgreementSummary(BaseModel):
     id: str = Field(examples=["agreement-cern-jinr"])
     status: Status
+    basis: Basis = Field(description="reported when a sourced fact set the status; by_date when only a date passing did "
+                         "(an end date gone by with no fact saying the agreement ended)")
+    status_since: str | None = Field(description="When the current status was set (EDTF)", examples=["2025-01"])
+    last_reported: str | None = Field(description="The date (EDTF) of the newest fact about the agreement", examples=["/2024-06-19"])
     title: str | None = Field(examples=["Cooperation agreement between CERN and JINR"])
     parties: list[str] = Field(examples=[["org-cern", "org-jinr"]])
     signed: str | None
     effective: str | None
     expires: str | None
     summary: str | None
+    unsourced: list[str] = Field(description="Fields whose words no source prints: the archivist's own", examples=[["title"]])
     renewal_refused: bool
+    superseded_by: str | None = Field(description="The agreement that superseded it", examples=[None])
+    succeeds: list[str] = Field(description="The agreements it superseded", examples=[[]])
     last_vote: Vote | None
     next_vote: Vote | None
     as_of: AsOf
@@ -159,6 +185,7 @@ class AgreementSummary(BaseModel):
 class Agreement(AgreementSummary):
     votes: list[Vote]
     history: list[HistoryEntry]
+    statements: list[Fact] = Field(description="Statements about the agreement (those that name it in `about`)")
 
 
 class AgreementList(BaseModel):
@@ -282,3 +309,35 @@ class SearchResults(BaseModel):
     facets: Facets
     suggestion: str | None = Field(description="The query with unknown words replaced by close indexed ones", examples=[None])
     fuzzy: bool = Field(description="True when close spellings were matched because the words as typed found little")
+
+
+Hash = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="A SHA-256 hash, base64 (RFC 4648 §4, padded)",
+               examples=["5dBa7mRu0Gp8H+FzvJyd8hZ1Gk6y4uw3cvxXEJTPpAo="])
+]
+
+
+class InclusionProof(BaseModel):
+    """RFC 9162 §2.1.3: the event is leaf `leaf_index` (its position - 1) of the signed tree of `tree_size` leaves."""
+
+    leaf_index: int = Field(ge=0, examples=[78])
+    tree_size: int = Field(ge=1, examples=[1000])
+    leaf_hash: Hash = Field(description="SHA-256(0x00 || the event's canonical JSON), base64")
+    audit_path: list[Hash] = Field(description="The sibling hashes from the leaf up to the root")
+
+
+class ConsistencyProof(BaseModel):
+    """RFC 9162 §2.1.4: the signed tree of `first` leaves is a prefix of that of `second` leaves."""
+
+    first: int = Field(ge=1, examples=[500])
+    second: int = Field(ge=1, examples=[1000])
+    proof: list[Hash]
+
+
+class ProofBundle(BaseModel):
+    """Everything needed to check offline that the event is in the archive's signed tree: `accord check-proof FILE --key KEY`."""
+
+    event: Envelope
+    checkpoint: str = Field(description="The signed checkpoint (C2SP tlog-checkpoint, signed note)")
+    proof: InclusionProof
+    key: str = Field(description="The archive's verifier key, `<name>+<key id>+<base64 key>`")

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from events import DuplicateEvent, EventStoreError, FieldProblem, InvalidEvent, VersionConflict
+from events.prepare import NOT_TEXT
 from projections import BadTime
 from search_index import QueryError
 from service.web.negotiation import wants_html
@@ -62,15 +63,20 @@ def problem_response(
 ) -> Response:
     body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
     if detail:
-        body["detail"] = detail
+        body["detail"] = printable(detail)
     if instance:
-        body["instance"] = instance
+        body["instance"] = printable(instance)
     if errors is not None:
-        body["errors"] = [{"field": e.field, "reason": e.reason} for e in errors]
+        body["errors"] = [{"field": printable(e.field), "reason": printable(e.reason)} for e in errors]
     body.update(extra)
     if request_id:
         body["request_id"] = request_id
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def printable(text: str) -> str:
+    """`text` with each character no text holds written as a JSON escape: a problem may echo what it refuses."""
+    return NOT_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def _request_id(request: Request) -> str | None:

@@ -11,28 +11,19 @@ from projections import AsOf
 from projections.agreements import agreement, list_agreements
 from projections.entities import entity, list_entities
 from projections.timeline import timeline
-from projections.times import world_date
+from projections.times import optional_world_date
 from service.api import models
 from service.api.auth import reader
 from service.api.events import DEFAULT_PAGE, PAGE_LIMIT, archive_of, json_response
+from service.api.formats import edtf_query, moment_query
 from service.api.problems import ApiProblem, responses
 from service.web import pages
 from service.web.negotiation import varied, wants_html
 
 router = APIRouter(dependencies=[Depends(reader)], tags=["read models"])
 
-ValidAt = Annotated[
-    str | None,
-    Query(max_length=100, description="The world as of this EDTF date (default: today)", examples=["2024-06-30"]),
-]
-KnownAt = Annotated[
-    str | None,
-    Query(
-        max_length=100,
-        description="What the archive had recorded by this RFC 3339 moment or date (default: now)",
-        examples=["2026-11-22T09:30:00Z"],
-    ),
-]
+ValidAt = Annotated[str, edtf_query("The world as of this date (default: today)", "2024-06-30")]
+KnownAt = Annotated[str, moment_query("What the archive had recorded by then (default: now)", "2026-11-22T09:30:00Z")]
 Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT)]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 READ_PROBLEMS = responses(401, 403, 422)
@@ -41,8 +32,8 @@ READ_PROBLEMS = responses(401, 403, 422)
 @router.get("/agreements", summary="Agreements and their state", response_model=models.AgreementList, responses=READ_PROBLEMS)
 def agreements(
     request: Request,
-    valid_at: ValidAt = None,
-    known_at: KnownAt = None,
+    valid_at: ValidAt = "",
+    known_at: KnownAt = "",
     status: Annotated[models.Status | None, Query(description="Only agreements in this state")] = None,
     party: Annotated[str | None, Query(max_length=200, description="An entity stream", examples=["org-jinr"])] = None,
     limit: Limit = DEFAULT_PAGE,
@@ -66,8 +57,8 @@ def agreements(
 def one_agreement(
     request: Request,
     agreement_id: Annotated[str, Path(max_length=200, examples=["agreement-cern-jinr"])],
-    valid_at: ValidAt = None,
-    known_at: KnownAt = None,
+    valid_at: ValidAt = "",
+    known_at: KnownAt = "",
 ) -> Response:
     as_of = AsOf.parse(valid_at, known_at)
     engine = archive_of(request).store.engine
@@ -89,28 +80,28 @@ def read_timeline(
     types: Annotated[
         list[models.EventType] | None, Query(alias="type", description="Event types (repeat for several)")  # type: ignore[name-defined]
     ] = None,
-    start: Annotated[str | None, Query(alias="from", max_length=100, description="EDTF date", examples=["2024"])] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=100, description="EDTF date", examples=["2024-12"])] = None,
-    valid_at: ValidAt = None,
-    known_at: KnownAt = None,
+    start: Annotated[str, edtf_query("Facts that may have happened on or after this date", "2024", alias="from")] = "",
+    end: Annotated[str, edtf_query("Facts that may have happened on or before this date", "2024-12", alias="to")] = "",
+    valid_at: ValidAt = "",
+    known_at: KnownAt = "",
     limit: Limit = DEFAULT_PAGE,
     offset: Offset = 0,
 ) -> Response:
     as_of = AsOf.parse(valid_at, known_at)
-    lower = world_date(start, "from", upper=False) if start else None
-    upper = world_date(end, "to", upper=True) if end else None
+    lower = optional_world_date(start, "from", upper=False)
+    upper = optional_world_date(end, "to", upper=True)
     with archive_of(request).store.engine.connect() as connection:
         page = timeline(connection, as_of, subject=entity_id, types=types or (), start=lower, end=upper, limit=limit, offset=offset)
     if wants_html(request):
-        return pages.timeline_page(request, page, limit, offset)
+        return pages.timeline_page(request, archive_of(request).store.engine, page, limit, offset)
     return varied(json_response(page.to_json()))
 
 
 @router.get("/entities", summary="The directory of entities", response_model=models.EntityList, responses=READ_PROBLEMS)
 def entities(
     request: Request,
-    valid_at: ValidAt = None,
-    known_at: KnownAt = None,
+    valid_at: ValidAt = "",
+    known_at: KnownAt = "",
     kind: Annotated[
         str | None, Query(max_length=50, description="organization, person, facility, body or country", examples=["person"])
     ] = None,
@@ -131,8 +122,8 @@ def entities(
 def one_entity(
     request: Request,
     entity_id: Annotated[str, Path(max_length=200, examples=["org-jinr"])],
-    valid_at: ValidAt = None,
-    known_at: KnownAt = None,
+    valid_at: ValidAt = "",
+    known_at: KnownAt = "",
 ) -> Response:
     as_of = AsOf.parse(valid_at, known_at)  # registrations are directory entries: valid_at hides none
     html = wants_html(request)

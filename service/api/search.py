@@ -8,11 +8,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from projections.times import optional_world_date
 from search_index import SearchRequest, search
+from search_index.query import MAX_QUERY_LENGTH
 from search_index.search import MAX_PER_PAGE
 from service.api import models
 from service.api.auth import reader
 from service.api.events import archive_of, json_response
+from service.api.formats import edtf_query
 from service.api.problems import responses
 from service.web import pages
 from service.web.negotiation import varied, wants_html
@@ -37,12 +40,15 @@ router = APIRouter(dependencies=[Depends(reader)], tags=["search"])
 )
 async def search_endpoint(
     request: Request,
-    q: Annotated[str, Query(description="The query; empty searches by the filters alone", examples=['"window to the West"'])] = "",
+    q: Annotated[
+        str,
+        Query(max_length=MAX_QUERY_LENGTH, description="The query; empty searches by the filters alone", examples=['"window to the West"']),
+    ] = "",
     speaker: Annotated[str | None, Query(max_length=200, description="Speaker's stream or name", examples=["person-boris-grinev"])] = None,
     publisher: Annotated[str | None, Query(max_length=200, description="Publisher's name", examples=["TASS"])] = None,
     type: Annotated[models.EventType | None, Query(description="Event type")] = None,  # type: ignore[valid-type]
-    start: Annotated[str | None, Query(alias="from", max_length=100, description="Occurred on or after (EDTF)", examples=["2024"])] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=100, description="Occurred on or before (EDTF)", examples=["2024-06"])] = None,
+    start: Annotated[str, edtf_query("Occurred on or after", "2024", alias="from")] = "",
+    end: Annotated[str, edtf_query("Occurred on or before", "2024-06", alias="to")] = "",
     kind: Annotated[Literal["direct", "reported"] | None, Query(description="Statements of this kind only: direct quotes or reported speech")] = None,
     quotes_only: Annotated[bool, Query(description="Only facts matched in the words as printed (quote, original words, excerpt), not through titles, speakers or context")] = False,
     sort: Annotated[Literal["relevance", "date"], Query(description="relevance, or date (newest first)")] = "relevance",
@@ -57,5 +63,7 @@ async def search_endpoint(
         page: Response = await loop.run_in_executor(archive.searches, pages.search_page, request, archive.index,
                                                     archive.store.engine, query)
         return page
+    # A date the search cannot read is a 422, as on every other endpoint (the page says so beside its form).
+    optional_world_date(start, "from", upper=False), optional_world_date(end, "to", upper=True)
     found = await loop.run_in_executor(archive.searches, lambda: search(archive.index, query).to_json())
     return varied(json_response(found))

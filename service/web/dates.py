@@ -87,3 +87,17 @@ def moment_for_people(value: str | None) -> str:
         return value or ""
     year, month, day = int(value[:4]), int(value[5:7]), int(value[8:10])
     return f"{day} {MONTHS[month - 1]} {year}, {value[11:16]} UTC"
+
+
+def dated(text: str | None) -> str:
+    """An EDTF date with the preposition a sentence needs: "on 9 February 2026", "in January 2025",
+    "by 19 June 2024", "from December 2025 on"."""
+    if not text:
+        return ""
+    words = for_people(text)
+    if words.startswith(("by ", "until ", "from ")):
+        return words
+    parts = _parts(text)
+    if parts is not None and parts[2] is not None and parts[3] is None:
+        return f"on {words}"
+    return f"in {words}"

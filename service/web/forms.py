@@ -21,6 +21,7 @@ from events.errors import FieldProblem
 LANGUAGE_HELP = "A language tag such as en, ru or ja."
 EDTF_HELP = "EDTF: 2024-06-20, 2024-06, 2024, 2024-12~ (about), 2024-12/2025-03 (a range)."
 STREAM_HELP = "A stream such as org-jinr or person-boris-grinev."
+UNSOURCED_HELP = "The fields whose words no source prints, one a line (title, description…): pages show them as your notes."
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,15 @@ PAYLOAD_FIELDS: dict[str, tuple[FormField, ...]] = {
         _f("original_language", "Original language", help=LANGUAGE_HELP),
         _f("context", "Context", "textarea", help="The occasion."),
         _f("medium", "Medium", help="interview, letter, speech…"),
+        _f("about", "About", "lines", help="The agreements or entities it is about, by stream, one a line."),
     ),
     "EntityRegistered": (
         _f("kind", "Kind", "choice", True, choices=EntityKind),
         _f("name", "Name", required=True),
         _f("aliases", "Aliases", "lines", help="Other names in any language or script, one a line."),
+        _f("languages", "Languages of the names (JSON)", "json", help='For names not in English: {"ОИЯИ": "ru"}.'),
         _f("description", "Description", "textarea"),
+        _f("unsourced", "Written by the archivist", "lines", help=UNSOURCED_HELP),
     ),
     "AgreementSigned": (
         _f("title", "Title", required=True),
@@ -68,12 +72,23 @@ PAYLOAD_FIELDS: dict[str, tuple[FormField, ...]] = {
         _edtf("effective", "Effective from"),
         _edtf("expires", "Expires"),
         _f("summary", "Summary", "textarea"),
+        _f("unsourced", "Written by the archivist", "lines", help=UNSOURCED_HELP),
     ),
     "AgreementRenewed": (_edtf("effective", "Effective from"), _edtf("expires", "Expires"), _f("summary", "Summary", "textarea")),
     "AgreementAmended": (_f("summary", "Summary", "textarea", True, "How the terms change."), _edtf("effective", "Effective from")),
     "AgreementSuspended": (_edtf("effective", "Effective from"), _f("reason", "Reason", "textarea")),
     "AgreementTerminated": (_edtf("effective", "Effective from"), _f("reason", "Reason", "textarea")),
     "AgreementExpired": (_f("renewal_refused", "The parties refused to renew it", "checkbox"), _f("note", "Note", "textarea")),
+    "AgreementSuperseded": (
+        _f("by", "Superseded by", required=True, help="The successor agreement's stream, e.g. agreement-cern-russia."),
+        _edtf("effective", "Effective from"),
+    ),
+    "DecisionTaken": (
+        _f("by", "Decided by", required=True, help=STREAM_HELP),
+        _f("decision", "Decision", "textarea", True, "What was decided, in the sources' words."),
+        _f("agreement", "Agreement", help="The agreement's stream, e.g. agreement-cern-russia."),
+        _f("effect", "Effect", "choice", choices=VoteEffect),
+    ),
     "VoteScheduled": (
         _f("body", "Body", required=True, help=STREAM_HELP),
         _f("motion", "Motion", "textarea", True),

@@ -1,7 +1,8 @@
 """Security headers: two on every response, and a strict Content-Security-Policy on every page accord renders.
 
-The pages run no script and load nothing from another host, so the policy
-allows only this origin and no inline script or style at all. It is set by
+The pages load nothing from another host and run one script of their own
+(`static/copy.js`, which only adds copy buttons), so the policy allows only
+this origin and no inline script or style at all. It is set by
 `service.web.rendering.render` on accord's own pages only: FastAPI's `/docs`
 is a page of someone else's making (inline script, assets from a CDN) and
 keeps working.

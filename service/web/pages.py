@@ -24,15 +24,18 @@ from events.amendments import merged
 from events.catalogue import STREAM_PATTERN
 from events.errors import FieldProblem
 from projections import AsOf
-from projections.agreements import AgreementList, AgreementState, list_agreements
+from projections.agreements import BY_DATE, STATUSES, AgreementList, AgreementState, agreement, list_agreements
 from projections.entities import Entity, EntityList, names_of
+from projections.times import world_date
 from projections.timeline import TimelinePage
 from search_index import QueryError, SearchIndex, SearchRequest, search
 from search_index.names import NamedEntity
 from service.web.cite import cite
 from service.web.forms import PAYLOAD_FIELDS
-from service.web.rendering import link, render, summary_of, type_label
-from service.web.svg import Span, draw
+from service.web.dates import for_people
+from service.web.rendering import STATUS_LABELS, link, render, summary_of, type_label
+from service.web.status import status_sentence
+from service.web.svg import Span, Stretch, draw
 
 FACETS = (("type", "Kind of fact"), ("kind", "Quoted or reported"), ("speaker", "Speaker"), ("publisher", "Publisher"), ("year", "Year"))
 FILTERS = (("speaker", "Speaker"), ("publisher", "Publisher"), ("type", "Kind"), ("kind", "Quoted or reported"), ("from", "From"),
@@ -83,11 +86,13 @@ def search_page(request: Request, index: SearchIndex, engine: Engine, query: Sea
             for entry in results.facets.get(name, []):
                 value = str(entry["value"])
                 if name == "year":
-                    url, active = _link(params, **{"from": value, "to": value}), params.get("from") == value == params.get("to")
-                    shown_value = value if value != "0001" else "no known start"
+                    within = _year_within(params, value)
+                    url, active = _link(params, **within), params.get("from") == within["from"] and params.get("to") == within["to"]
+                elif params.get(name) not in (None, value):
+                    continue  # another value of a filter in force: a click would replace the filter, not narrow it
                 else:
                     url, active = _link(params, **{name: value}), params.get(name) == value
-                    shown_value = type_label(value) if name == "type" else KIND_LABELS.get(value, value) if name == "kind" else value
+                shown_value = type_label(value) if name == "type" else KIND_LABELS.get(value, value) if name == "kind" else value
                 entries.append({"value": shown_value, "count": entry["count"], "url": url, "active": active})
             if entries:
                 facets.append({"name": name, "label": label, "entries": entries})
@@ -144,6 +149,16 @@ def _entity_cards(engine: Engine, entities: list[NamedEntity]) -> list[dict[str,
             cards.append({"entity": named, "agreements": agreements})
     return cards
 
+
+def _year_within(params: dict[str, str], year: str) -> dict[str, str]:
+    """The `from` and `to` of a year facet: the year, narrowed by the dates already asked for, so that its
+    link finds the facts it counts and no others."""
+    start, end = params.get("from"), params.get("to")
+    first = start if start and world_date(start, "from", upper=False) > f"{year}-01-01" else year
+    last = end if end and world_date(end, "to", upper=True) < f"{year}-12-31" else year
+    return {"from": first, "to": last}
+
+
 def _parameter_label(parameter: str) -> str:
     return {"from": "From", "to": "To", "q": "Query", "per_page": "Results a page", "page": "Page"}.get(parameter, parameter)
 
@@ -156,16 +171,19 @@ def _link(params: dict[str, str], **changes: Any) -> str:
 # -- one fact ---------------------------------------------------------------------
 
 
-def as_corrected(event: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The fact as its corrections left it, and each correction with what it changed (before and after)."""
+def as_corrected(event: dict[str, Any], revision: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The fact as its corrections (the first `revision` of them, or all) left it, and each of those
+    corrections with what it changed (before and after)."""
     data, occurred, sources = event["data"], event["occurred"], event["sources"]
     changes = []
-    for correction in event["corrections"]:
+    labels = {spec.name.partition(".")[0]: spec.label for spec in PAYLOAD_FIELDS.get(event["type"], ())}
+    labels.update(occurred="When it happened", sources="Sources")
+    for correction in event["corrections"][:revision]:
         fields = correction["data"].get("fields", {})
         changed = []
         for name, value in fields.items():
             before = occurred if name == "occurred" else sources if name == "sources" else data.get(name)
-            changed.append({"field": name, "before": before, "after": value})
+            changed.append({"field": labels.get(name, name.replace("_", " ").capitalize()), "before": before, "after": value})
         data = merged(data, fields)
         occurred = fields["occurred"] if isinstance(fields.get("occurred"), str) else occurred
         sources = fields["sources"] if isinstance(fields.get("sources"), list) else sources
@@ -173,18 +191,29 @@ def as_corrected(event: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
     return {**event, "data": data, "occurred": occurred, "sources": sources}, changes
 
 
-def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Response:
-    """A fact's page: what it says now, every source, its place in the chain, its corrections, how to cite it."""
-    current, changes = as_corrected(event)
+def event_page(
+    request: Request, engine: Engine, event: dict[str, Any], revision: int | None = None, *, proof: dict[str, Any] | None = None
+) -> Response:
+    """A fact's page: what it says now (or after its first `revision` corrections), every source, its place
+    in the chain, its corrections, how to cite the version shown, and `proof`: the signed checkpoint that
+    holds it (see `Archive.proof_of`)."""
+    current, changes = as_corrected(event, revision)
     data = current["data"]
     streams = {event["stream"]}
     for value in data.values():
         streams.update(_streams_in(value))
     with engine.connect() as connection:
         names = names_of(connection, streams)
+        for stream in sorted(s for s in streams if s.startswith("agreement-") and s not in names):
+            state = agreement(connection, stream, AsOf.now())
+            if state is not None and state.title:
+                names[stream] = state.title
     speaker = data.get("speaker")
     speaker_name = names.get(speaker) if isinstance(speaker, str) else None
     permalink = f"{str(request.base_url).rstrip('/')}/events/{event['id']}"
+    correction = changes[-1]["event"] if changes else None
+    if correction is not None:
+        permalink += f"?revision={len(changes)}"  # the version shown, whatever corrections come later
     fields = []
     skip = {"quote", "original_text", "speaker", "speaker_description", "context"} if event["type"] == "StatementMade" else set()
     for spec in PAYLOAD_FIELDS.get(event["type"], ()):
@@ -192,7 +221,10 @@ def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Respo
         if head in skip or head not in data or any(f["name"] == head for f in fields):
             continue
         label = "Tally" if head == "tally" else spec.label
-        fields.append({"name": head, "label": label, "value": data[head], "edtf": spec.kind == "edtf"})
+        if head in ("unsourced", "languages"):  # shown where they apply: a note beside a field, `lang` on a name
+            continue
+        unsourced = head in (data.get("unsourced") or ())
+        fields.append({"name": head, "label": label, "value": data[head], "edtf": spec.kind == "edtf", "unsourced": unsourced})
     context = {
         "title": f"{type_label(event['type'])}: {summary_of(data, event['type'])[:80]}",
         "event": event,
@@ -203,9 +235,12 @@ def event_page(request: Request, engine: Engine, event: dict[str, Any]) -> Respo
         "speaker_name": speaker_name,
         "fields": fields,
         "permalink": permalink,
-        "cite": cite(current, permalink, speaker_name, datetime.now(UTC).date().isoformat()),
+        "cite": cite(current, permalink, speaker_name, datetime.now(UTC).date().isoformat(), correction),
+        "revision": len(changes),
+        "later_corrections": len(event["corrections"]) - len(changes),
         "appended": request.query_params.get("appended") == "1",
         "amendment": event["type"] in ("FactCorrected", "FactRetracted"),
+        "proof": proof,
     }
     return render(request, "event.html", context)
 
@@ -232,33 +267,60 @@ def agreements_page(request: Request, engine: Engine, listed: AgreementList) -> 
 
 
 def agreement_page(request: Request, engine: Engine, state: AgreementState) -> Response:
-    """An agreement's state, parties, dates and votes, and its facts drawn on a time axis."""
+    """An agreement's state in words, its status history with the source of each change, its facts drawn
+    on a time axis under a band of its statuses, and the statements about it."""
     streams = set(state.parties)
     for vote in [*state.votes, *([state.next_vote] if state.next_vote else [])]:
         streams.update(_streams_in(vote.body))
+    streams.update(s.data.get("speaker", "") for s in state.statements)
+    linked = [a for a in [state.superseded_by, *state.succeeds] if a]
     with engine.connect() as connection:
         names = names_of(connection, streams)
+        others = {a: other for a in linked if (other := agreement(connection, a, state.as_of)) is not None}
+    titles = {a: others[a].title if a in others and others[a].title else "an agreement with no recorded title" for a in linked}
     spans = []
     term = _term(state)
     if term:
         spans.append(Span(term, "Term of the agreement", None, "term"))
-    spans += [Span(h.fact.occurred, type_label(h.fact.type), f"/events/{h.fact.event_id}") for h in state.history]
+    for h in state.history:
+        if h.basis == BY_DATE:
+            continue
+        href = f"/events/{h.fact.event_id}"
+        if h.fact.stands_at != h.fact.occurred:  # a scheduled vote, at the date it is scheduled for
+            spans.append(Span(h.fact.stands_at, f"Vote scheduled for {for_people(h.fact.stands_at)}", href, when=""))
+        else:
+            spans.append(Span(h.fact.stands_at, type_label(h.fact.type), href))
+    stretches = [Stretch(h.on, h.status, h.basis, STATUS_LABELS.get(h.status, h.status)) for h in state.history if h.changed]
+    today = datetime.now(UTC).date().isoformat()
     context = {
-        "title": state.title or state.id,
+        "title": state.title or _untitled(state, names),
         "state": state,
         "names": names,
-        "drawing": draw(spans, state.as_of.valid_at),
+        "titles": titles,
+        "sentence": status_sentence(state, titles),
+        "drawing": draw(spans, stretches, state.as_of.valid_at, "today" if state.as_of.valid_at == today else for_people(state.as_of.valid_at)),
+        "legend": sorted({(s.status, s.basis, s.label) for s in stretches}, key=lambda s: (STATUSES.index(s[0]), s[1])),
         **_as_of_form(request, state.as_of),
     }
     return render(request, "agreement.html", context)
 
 
+def _untitled(state: AgreementState, names: dict[str, str]) -> str:
+    """A heading for an agreement whose title the archive does not record: its parties, where known."""
+    parties = [names.get(p) for p in state.parties]
+    if parties and all(parties):
+        return f"Agreement between {', '.join(parties[:-1])} and {parties[-1]} (title not recorded)"  # type: ignore[arg-type]
+    return "Agreement (title not recorded)"
+
+
 def _term(state: AgreementState) -> str | None:
-    """The agreement's span as an EDTF interval, from its start (effective, else signed) to its end, where known."""
-    start = state.effective or state.signed
+    """The agreement's span as an EDTF interval, from its start (effective, else signed, else its first fact)
+    to its end, where known."""
+    first = next((h.fact.stands_at for h in state.history if h.basis != BY_DATE), None)
+    start = state.effective or state.signed or first
     if not state.expires:
         return None
-    begin = (start.split("/")[0] or start.split("/")[-1]) if start else ".."
+    begin = (start.split("/")[0] or start.split("/")[-1]) if start else ""
     end = state.expires.split("/")[-1] or state.expires
     return f"{begin}/{end}"
 
@@ -292,10 +354,16 @@ def entity_page(request: Request, entity: Entity, page: TimelinePage) -> Respons
     return render(request, "entity.html", context)
 
 
-def timeline_page(request: Request, page: TimelinePage, limit: int, offset: int) -> Response:
+def timeline_page(request: Request, engine: Engine, page: TimelinePage, limit: int, offset: int) -> Response:
     params = _params(request, "offset")
+    subject = params.get("entity")
+    with engine.connect() as connection:
+        named = names_of(connection, [subject]).get(subject) if subject else None
+        if subject and named is None and (agreed := agreement(connection, subject, page.as_of)) is not None:
+            named = agreed.title
     context = {
-        "title": "Timeline",
+        "title": f"Timeline: {named}" if named else "Timeline",
+        "subject_name": named,
         "page": page,
         "facts": _facts(page),
         "params": params,

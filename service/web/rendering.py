@@ -45,6 +45,7 @@ STATUS_LABELS = {
     "expired": "expired",
     "terminated": "terminated",
     "not_renewed": "not renewed",
+    "superseded": "superseded",
 }
 
 
@@ -69,7 +70,7 @@ def link(path: str, params: dict[str, Any] | None = None, **changes: Any) -> str
 
 def summary_of(data: dict[str, Any], event_type: str) -> str:
     """The words that best say what a fact is, for lists and timelines."""
-    for key in ("quote", "title", "motion", "summary", "purpose", "note", "reason", "name", "description"):
+    for key in ("quote", "title", "motion", "decision", "summary", "purpose", "note", "reason", "name", "description"):
         value = data.get(key)
         if isinstance(value, str) and value.strip():
             return value
@@ -87,7 +88,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.ChainableUndefined,
     )
     env.filters.update(when=for_people, moment=moment_for_people, type_label=type_label, web_url=web_url,
-                       status_label=lambda s: STATUS_LABELS.get(s, s))
+                       status_label=lambda s: STATUS_LABELS.get(s, s), capitalize_first=lambda s: s[:1].upper() + s[1:] if s else s)
     env.globals.update(link=link, summary_of=summary_of)
     return env
 

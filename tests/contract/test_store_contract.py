@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -26,6 +27,7 @@ from events.errors import DuplicateEvent, VersionConflict
 from events.prepare import PreparedEvent, PreparedRequest
 from events.store import SqlEventStore, open_store
 from events.store import sql as sql_store
+from events.store.migrate import alembic_config
 from tests.builders import entity, numbered_statements, prepared, request, source, statement
 
 ARCHIVIST = "archivist-anna"
@@ -104,7 +106,8 @@ def test_migrations_put_table_version_table_and_triggers_where_the_store_looks(s
             rows = connection.execute(text("SELECT type, name FROM sqlite_master")).all()
             assert {("table", "events"), ("table", "alembic_version")} <= set(map(tuple, rows))
             assert {("trigger", "events_no_update"), ("trigger", "events_no_delete")} <= set(map(tuple, rows))
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["events_0001"]
+        heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+        assert sorted(connection.execute(text("SELECT version_num FROM alembic_version")).scalars()) == sorted(heads)
 
 
 def test_reopening_a_migrated_log_keeps_its_events(store: SqlEventStore, store_url: str) -> None:
@@ -539,9 +542,10 @@ def test_read_all_json_keeps_the_stored_json_text(store: SqlEventStore) -> None:
 
 
 def test_read_all_json_writes_what_orjson_writes_for_the_envelope(store: SqlEventStore) -> None:
-    # Replay and export send these lines as they are: the envelope, byte for byte, whatever the text holds.
+    # Replay and export send these lines as they are: the envelope, byte for byte, whatever the text holds
+    # (control characters only where the log takes them without validation: in who recorded it).
     awkward = 'archivist "Ж" \\ \t\x01\x1f\x7f \u2028 😀 שלום テスト'
-    events = prepared("org-jinr", statement("Кто «учёные»? \"quoted\" \\ 😀", metadata={"note": "\u2028\x02"}))
+    events = prepared("org-jinr", statement("Кто «учёные»? \"quoted\" \\ 😀", metadata={"note": "\u2028\t\r\n"}))
     store.append("org-jinr", events, "any", recorded_by=awkward)
     [line] = store.read_all_json()
     [envelope] = store.read_all()

@@ -1,13 +1,18 @@
-"""EDTF dates: the fast path must accept what the `edtf` library accepts at levels 0-1, with the same bounds."""
+"""EDTF dates: the module's own reading must accept what the `edtf` library accepts at levels 0-1, with the
+same bounds, refuse the rest in words, and cost next to nothing whatever it is given."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import edtf
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from events.edtf_dates import FIRST_DAY, LAST_DAY, EdtfDate, EdtfError, parse_edtf_date
+from events.edtf_dates import FIRST_DAY, LAST_DAY, MAX_LENGTH, PATTERN, EdtfDate, EdtfError, parse_edtf_date
+from tests.formats import edtf_dates
 
 LEVEL_0_1_CLASSES = {
     "Date", "DateAndTime", "Interval", "Level1Interval", "UncertainOrApproximate", "Unspecified", "LongYear", "Season",
@@ -61,7 +66,7 @@ AGREED = [
 
 
 @pytest.mark.parametrize("text", AGREED)
-def test_fast_path_agrees_with_the_library(text: str) -> None:
+def test_agrees_with_the_library(text: str) -> None:
     assert parse_edtf_date(text) == EdtfDate(text, *library_bounds(text))
 
 
@@ -97,8 +102,13 @@ REFUSED_BY_BOTH = [
 ]
 
 # Refused here although the library parses them: it does not check calendar
-# days, strips white space, and accepts backwards and empty intervals.
-REFUSED_THOUGH_THE_LIBRARY_PARSES = ["2023-02-29", "1900-02-29", " 2024", "2024 ", "2025/2024", "2024-06-21/2024-06-20", "../.."]
+# days, strips white space, and accepts backwards and empty intervals; it reads
+# significant digits (level 2) as part of a level 0 year, a time after a bare
+# year, and unspecified digits that do not run from the right.
+REFUSED_THOUGH_THE_LIBRARY_PARSES = [
+    "2023-02-29", "1900-02-29", " 2024", "2024 ", "2025/2024", "2024-06-21/2024-06-20", "../..",
+    "1950S2", "Y171010000S3", "1985T10:00:00", "1X0X",
+]
 
 
 @pytest.mark.parametrize("text", REFUSED_BY_BOTH)
@@ -134,4 +144,72 @@ def test_a_repeated_string_is_served_from_the_cache() -> None:
     first = parse_edtf_date(text)
     hits = parse_edtf_date.cache_info().hits
     assert parse_edtf_date(text) is first
+    assert parse_edtf_date.cache_info().hits == hits + 1
+
+
+OPEN_END = re.compile(r"(?:^|/)(?:\.\.)?(?:/|$)")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edtf_dates())
+def test_every_level_0_1_date_reads_as_the_library_reads_it(text: str) -> None:
+    read = parse_edtf_date(text)
+    assert re.fullmatch(PATTERN, text), "the OpenAPI pattern must admit every date the server accepts"
+    if not OPEN_END.search(text):  # the library cannot bound open or unknown ends (see OPEN_ENDED)
+        assert (read.lower, read.upper) == library_bounds(text)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.from_regex(PATTERN, fullmatch=True).filter(lambda t: len(t) <= MAX_LENGTH))
+def test_what_the_pattern_admits_is_read_as_the_library_reads_it_or_refused_for_a_reason_it_cannot_say(text: str) -> None:
+    try:
+        read = parse_edtf_date(text)
+    except EdtfError as exc:
+        # A regular pattern cannot count the days of a month, see `-0000` or compare an interval's ends.
+        assert re.search(r"calendar date|-0000|ends before|neither start|qualifies a season", str(exc)), str(exc)
+        return
+    if not OPEN_END.search(text):
+        assert (read.lower, read.upper) == library_bounds(text)
+
+
+LEVEL_2 = {
+    "Y171010000S3": "significant digits",
+    "1950S2": "significant digits",
+    "1984-1X": "unspecified digits (X) inside",
+    "156X-12-25": "unspecified digits (X) inside",
+    "2004-?06-11": "qualifies part of a date",
+    "[1667,1668]": "a set of dates",
+    "{1667,1668}": "a set of dates",
+    "Y-17E7": "exponent",
+    "2001-33": "names season 33",
+}
+
+
+@pytest.mark.parametrize(("text", "words"), LEVEL_2.items())
+def test_level_2_is_refused_in_words_and_never_by_the_library(text: str, words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(EdtfError) as refused:
+        parse_edtf_date(text)
+    assert words in str(refused.value) and "EDTF level 2" in str(refused.value)
+    assert "object has no attribute" not in str(refused.value)
+    assert capsys.readouterr() == ("", "")  # the library printed its attempts to stdout
+
+
+def test_a_long_string_is_refused_at_once_without_being_echoed() -> None:
+    hostile = "[" + ",".join(f"{1000 + i}-0{1 + i % 9}" for i in range(400)) + "]"  # a 3 KB set
+    assert len(hostile) > 3000
+    started = time.perf_counter()
+    with pytest.raises(EdtfError) as refused:
+        parse_edtf_date(hostile)
+    assert time.perf_counter() - started < 0.005
+    assert str(refused.value) == f"an EDTF date has at most 64 characters; this one has {len(hostile):,}"
+
+
+def test_refusals_are_cached_too() -> None:
+    text = "2024-06-31/2025"
+    for _ in range(2):
+        with pytest.raises(EdtfError, match="2024-06 has 30 days"):
+            parse_edtf_date(text)
+    hits = parse_edtf_date.cache_info().hits
+    with pytest.raises(EdtfError):
+        parse_edtf_date(text)
     assert parse_edtf_date.cache_info().hits == hits + 1

@@ -126,7 +126,7 @@ def test_good_stream_ids_are_accepted(stream: str) -> None:
     assert prepare_request(stream, "any", [statement()]).stream == stream
 
 
-@pytest.mark.parametrize("expected", [-1, "latest", "", True, False, 1.0, None, "0", [0]])
+@pytest.mark.parametrize("expected", [-1, "latest", "", True, False, 1.5, None, "0", [0], 2**31])
 def test_a_bad_expected_version_is_refused_naming_it(expected: object) -> None:
     assert refusal("org-jinr", expected, [statement()]) == ["expected_version"]
 
@@ -153,7 +153,7 @@ def test_request_level_and_event_level_problems_are_reported_together() -> None:
     assert fields == ["stream", "expected_version", "events[0].sources", "events[1].occurred"]
 
 
-def test_the_same_id_twice_in_one_request_is_refused() -> None:
+def test_the_same_id_twice_in_one_request_is_refused_naming_the_second() -> None:
     fields = refusal("org-jinr", "any", [statement(id=SOME_EVENT_ID), statement("Other words.", id=SOME_EVENT_ID)])
     assert fields == ["events[1].id"]
 
@@ -313,6 +313,15 @@ EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "AgreementExpired": ("agreement-cern-russia", {
         "type": "AgreementExpired", "occurred": "2024-11-30", "sources": [source()],
         "data": {"renewal_refused": True, "note": "Passes issued to Russian scientists are valid until November 30, 2024."},
+    }),
+    "AgreementSuperseded": ("agreement-cern-ussr", {
+        "type": "AgreementSuperseded", "occurred": "1993-10-30", "sources": [source()],
+        "data": {"by": "agreement-cern-russia", "effective": "1993-10-30"},
+    }),
+    "DecisionTaken": ("agreement-cern-russia", {
+        "type": "DecisionTaken", "occurred": "/2024-03", "sources": [source()],
+        "data": {"by": "org-cern", "agreement": "agreement-cern-russia",
+                 "decision": "To stop cooperation with hundreds of specialists working at universities and research institutes in Russia"},
     }),
     "VoteScheduled": ("vote-cern-council-2024-06", {
         "type": "VoteScheduled", "occurred": "2024-03/2024-06", "sources": [source()],

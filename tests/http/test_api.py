@@ -16,7 +16,11 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
+from events.catalogue import CATALOGUE
+from events.prepare import MISSING_VERSION
+from projections.times import MOMENT_PATTERN
 from service.api import create_app
+from service.api.formats import TEXT
 from tests.builders import entity, fact, statement
 from tests.http.conftest import SEED_RECORDED_AT, Server, make_tokens
 
@@ -146,7 +150,7 @@ def test_a_body_over_the_limit_is_413(settings_for: Any) -> None:
             yield orjson.dumps(big)
 
         assert_problem(client.post("/streams/person-vladimir-putin/events", content=chunks(), headers=auth), 413)
-        small = client.post("/streams/org-jinr/events", json={"events": [entity()]}, headers=auth)
+        small = client.post("/streams/org-jinr/events", json={"expected_version": "any", "events": [entity()]}, headers=auth)
         assert small.status_code == 201, small.text
 
 
@@ -262,9 +266,8 @@ def test_agreements_and_one_agreement_in_both_times(seeded: Server) -> None:
     [({"valid_at": "someday"}, "valid_at"), ({"known_at": "2026-13-45T00:00:00Z"}, "known_at"), ({"from": "June"}, "from"), ({"to": "x"}, "to")],
 )
 def test_a_time_that_cannot_be_read_is_422_naming_the_parameter(seeded: Server, params: dict[str, str], parameter: str) -> None:
-    for path in ("/timeline", "/agreements", "/agreements/agreement-cern-jinr", "/entities", "/entities/org-jinr"):
-        if parameter in ("from", "to") and path != "/timeline":
-            continue
+    as_of = ("/timeline", "/agreements", "/agreements/agreement-cern-jinr", "/entities", "/entities/org-jinr")
+    for path in ("/timeline", "/search") if parameter in ("from", "to") else as_of:  # /search too: a 422, as everywhere
         problem = assert_problem(seeded.client.get(path, params=params), 422)
         assert problem["errors"][0]["field"] == f"query.{parameter}"
 
@@ -355,7 +358,7 @@ def test_verify_is_ok_then_names_an_edited_row(server: Server, store_url: str) -
 def test_the_atom_feed_lists_the_newest_facts_first(server: Server) -> None:
     ids = server.append("person-vladimir-putin", entity("Vladimir Putin", kind="person"), *[statement(f"Words {i}") for i in range(5)]).json()["ids"]
     response = server.client.get("/feed.atom", params={"limit": 3})
-    assert response.headers["content-type"] == "application/atom+xml"
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
     feed = feedparser.parse(response.content)
     assert not feed.bozo, feed.bozo_exception
     assert feed.version == "atom10"
@@ -439,7 +442,49 @@ def test_private_reads_need_a_token_of_any_role(settings_for: Any) -> None:
         assert client.get("/events", headers=reader).status_code == 200
         assert client.get("/agreements", headers=reader).status_code == 200
         assert client.get("/health").status_code == 200  # operations stay open to the load balancer
-        assert_problem(client.post("/streams/org-jinr/events", json={"events": [entity()]}, headers=reader), 403)
+        assert_problem(client.post("/streams/org-jinr/events", json={"expected_version": "any", "events": [entity()]}, headers=reader), 403)
+
+
+def test_an_append_must_say_which_version_it_expects(server: Server) -> None:
+    response = server.client.post("/streams/org-jinr/events", json={"events": [entity()]}, headers=server.auth())
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == [{"field": "expected_version", "reason": MISSING_VERSION}]
+
+
+def test_the_openapi_document_states_the_formats_the_server_checks(server: Server) -> None:
+    document = server.client.get("/openapi.json").json()
+    components = document["components"]["schemas"]
+    parameters = {
+        (path, p["name"]): p["schema"] for path, item in document["paths"].items() for p in item.get("get", {}).get("parameters", [])
+    }
+    for path in ("/timeline", "/agreements", "/agreements/{agreement_id}", "/entities", "/entities/{entity_id}"):
+        assert parameters[(path, "known_at")]["pattern"] == MOMENT_PATTERN
+        assert parameters[(path, "valid_at")]["format"] == "edtf"
+    for path in ("/timeline", "/search"):
+        assert {parameters[(path, end)]["format"] for end in ("from", "to")} == {"edtf"}
+    body = document["paths"]["/streams/{stream}/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["required"]) == {"expected_version", "events"}
+    statement = components["AppendNewStatementMade"]["properties"]
+    assert statement["occurred"]["format"] == "edtf" and statement["occurred"]["maxLength"] == 64
+    assert statement["id"]["anyOf"][0]["pattern"].startswith("^[0-9a-fA-F]{8}-")
+    assert components["AppendStatementMade"]["if"] == {"properties": {"speaker": {"const": "anonymous"}}, "required": ["speaker"]}
+    assert components["AppendMetadata"]["propertyNames"] == {"pattern": TEXT}
+
+    def strings(schema: Any) -> Any:  # every string schema of the document, wherever it stands
+        if isinstance(schema, dict):
+            if schema.get("type") == "string":
+                yield schema
+            for value in schema.values():
+                yield from strings(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                yield from strings(value)
+
+    requests = [operation.get("parameters", []) + [operation.get("requestBody", {})]
+                for item in document["paths"].values() for operation in item.values()]
+    for schema in strings([components, requests]):  # every string a request or a JSON answer holds
+        admitted = [schema.get("pattern"), *(s.get("pattern") for s in schema.get("allOf", []))]
+        assert TEXT in admitted or "enum" in schema or "const" in schema or schema["pattern"].endswith("$"), schema
 
 
 def test_openapi_lists_every_path_of_the_contract(server: Server) -> None:
@@ -452,7 +497,7 @@ def test_openapi_lists_every_path_of_the_contract(server: Server) -> None:
     post = schema["paths"]["/streams/{stream}/events"]["post"]
     assert {"200", "201", "401", "403", "409", "413", "422"} <= set(post["responses"])
     assert post["responses"]["409"]["content"] == {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    assert "NewEvent" in schema["components"]["schemas"]
+    assert {f"AppendNew{name}" for name in CATALOGUE} <= set(schema["components"]["schemas"])  # each type's own shape
     assert server.client.get("/docs").status_code == 200
 
 

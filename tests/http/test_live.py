@@ -20,7 +20,7 @@ STREAM = "person-vladimir-putin"
 
 
 def append(client: httpx.Client, token: str, *events: dict[str, Any]) -> list[int]:
-    response = client.post(f"/streams/{STREAM}/events", json={"events": list(events)}, headers={"Authorization": f"Bearer {token}"})
+    response = client.post(f"/streams/{STREAM}/events", json={"expected_version": "any", "events": list(events)}, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 201, response.text
     return response.json()["positions"]  # type: ignore[no-any-return]
 

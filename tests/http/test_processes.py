@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from service.settings import Settings
-from tests.builders import entity, fact
+from tests.builders import entity, fact, statement
 from tests.http.conftest import make_tokens
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,9 +81,9 @@ def test_an_append_through_one_node_shows_in_the_other_within_two_seconds(postgr
         second = stack.enter_context(accord_serve(postgres_schema_url, tmp_path / "node-2", poll_seconds=30))
         client = stack.enter_context(httpx.Client(timeout=5))
         auth = {"Authorization": f"Bearer {tokens['archivist']}"}
-        assert client.post(f"{first}/streams/org-jinr/events", json={"events": [entity()]}, headers=auth).status_code == 201
+        assert client.post(f"{first}/streams/org-jinr/events", json={"expected_version": "no_stream", "events": [entity()]}, headers=auth).status_code == 201
         visit = fact("VisitMade", "2024-06-13", visitors=["person-vladimir-putin"], host="org-jinr", place="Dubna", purpose="A visit before the vote")
-        response = client.post(f"{first}/streams/org-jinr/events", json={"events": [visit]}, headers=auth)
+        response = client.post(f"{first}/streams/org-jinr/events", json={"expected_version": 0, "events": [visit]}, headers=auth)
         assert response.status_code == 201, response.text
         event_id = response.json()["ids"][0]
         started = time.monotonic()
@@ -95,6 +95,47 @@ def test_an_append_through_one_node_shows_in_the_other_within_two_seconds(postgr
             time.sleep(0.05)
         health = client.get(f"{second}/health").json()
         assert health["head"]["position"] == 2 and health["database"] is True
+
+
+def accord_cli(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ACCORD_DATABASE_URL": url, "ACCORD_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "service", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_revoked_token_is_refused_by_both_nodes_from_the_next_request(postgres_schema_url: str, tmp_path: Path) -> None:
+    tokens = make_tokens(Settings(data_dir=tmp_path / "setup", database_url=postgres_schema_url))
+    private = {"ACCORD_PUBLIC_READ": "false"}
+    with ExitStack() as stack:
+        nodes = [
+            stack.enter_context(accord_serve(postgres_schema_url, tmp_path / f"node-{n}", poll_seconds=1, environment=private))
+            for n in (1, 2)
+        ]
+        client = stack.enter_context(httpx.Client(timeout=10))
+        appends = {"Authorization": f"Bearer {tokens['archivist']}"}
+        reads = {"Authorization": f"Bearer {tokens['reader']}"}
+
+        def append(node: str, version: object, event: dict[str, object]) -> int:
+            return client.post(f"{node}/streams/org-jinr/events", json={"expected_version": version, "events": [event]}, headers=appends).status_code
+
+        # Each node meets both tokens, and keeps who the archivist's belongs to.
+        assert append(nodes[0], "no_stream", entity()) == 201
+        assert append(nodes[1], 0, statement("Dubna stays open.", speaker="org-jinr")) == 201
+        assert [client.get(f"{node}/entities", headers=reads).status_code for node in nodes] == [200, 200]
+
+        revoked = accord_cli(postgres_schema_url, tmp_path / "cli", "token", "revoke", "archivist-alice")
+        assert revoked.returncode == 0, revoked.stderr
+        assert [append(node, "any", statement("Said after the revocation.", speaker="org-jinr")) for node in nodes] == [401, 401]
+        assert [client.get(f"{node}/entities", headers=reads).status_code for node in nodes] == [200, 200]
+        assert accord_cli(postgres_schema_url, tmp_path / "cli", "token", "revoke", "reader-alice").returncode == 0
+        assert [client.get(f"{node}/entities", headers=reads).status_code for node in nodes] == [401, 401]
+        assert client.get(f"{nodes[0]}/health").json()["head"]["position"] == 2
+
+    listed = accord_cli(postgres_schema_url, tmp_path / "cli", "token", "list").stdout
+    archivist = next(row.split() for row in listed.splitlines() if row.startswith("archivist-alice"))
+    assert archivist[3].startswith("20") and archivist[4].startswith("20")  # last used, and revoked
+    assert tokens["archivist"] not in listed
 
 
 def test_demo_loads_the_seed_corpus_and_serves_it(tmp_path: Path) -> None:
@@ -122,11 +163,11 @@ def test_the_workers_of_one_server_share_the_archive_the_index_and_the_metrics(t
     with accord_serve(url, data, poll_seconds=30, options=["--workers", "2"], environment={"PROMETHEUS_MULTIPROC_DIR": str(counters)}) as base:
         auth = {"Authorization": f"Bearer {tokens['archivist']}"}
         # A new connection per request: the kernel deals them out between the two workers.
-        assert httpx.post(f"{base}/streams/org-jinr/events", json={"events": [entity()]}, headers=auth).status_code == 201
+        assert httpx.post(f"{base}/streams/org-jinr/events", json={"expected_version": "no_stream", "events": [entity()]}, headers=auth).status_code == 201
         quotes = [f"Dubna keeps its {word} cyclotron" for word in ("red", "green", "blue", "amber", "violet", "silver")]
         for quote in quotes:
             statement = fact("StatementMade", "2024-06-13", speaker="org-jinr", quote=quote)
-            response = httpx.post(f"{base}/streams/org-jinr/events", json={"events": [statement]}, headers=auth)
+            response = httpx.post(f"{base}/streams/org-jinr/events", json={"expected_version": "any", "events": [statement]}, headers=auth)
             assert response.status_code == 201, response.text
         started = time.monotonic()
         while True:

@@ -178,3 +178,69 @@ def test_a_correction_of_the_parties_moves_the_agreement_between_timelines(archi
     assert archive.timeline(subject="org-jinr", known_at="2026-01-10").total == 1
     state = archive.agreement(AGREEMENT, "2021")
     assert state is not None and state.parties == ["org-cern", "org-kek"]
+
+
+def test_an_end_date_gone_by_with_no_fact_saying_so_gives_a_status_by_date(archive: Archive) -> None:
+    archive.append(AGREEMENT, signed("2020-01-15", expires="2025-01"))
+    state = archive.agreement(AGREEMENT, "2026-03-01")
+    assert state is not None and (state.status, state.basis, state.last_reported) == ("expired", "by_date", "2020-01-15")
+    assert [(h.before, h.status, h.basis, h.on) for h in state.history] == [
+        (None, "in_force", "reported", "2020-01-15"), ("in_force", "expired", "by_date", "2025-01"),
+    ]
+    assert state.history[-1].fact.type == "AgreementSigned"  # the fact that gave the date that passed
+    body = state.to_json()
+    assert (body["basis"], body["status_since"]) == ("by_date", "2025-01")
+    assert [(h["status_before"], h["status_after"], h["basis"]) for h in body["history"]] == [
+        (None, "in_force", "reported"), ("in_force", "expired", "by_date"),
+    ]
+    archive.append(AGREEMENT, fact("AgreementExpired", "2025-02-03"))
+    reported = archive.agreement(AGREEMENT, "2026-03-01")
+    assert reported is not None and (reported.status, reported.basis) == ("expired", "reported")
+    assert [h.status for h in reported.history] == ["in_force", "expired", "expired"]
+
+
+def test_each_history_entry_names_the_status_it_left_not_todays(archive: Archive) -> None:
+    archive.append(AGREEMENT, signed("2015-01-15", expires="2019-12-31"), fact("AgreementSuspended", "2019-06"),
+                   fact("AgreementRenewed", "2019-10", expires="2024-12-31"), vote("2024-06-20", "passed"))
+    state = archive.agreement(AGREEMENT, "2026-01-01")
+    assert state is not None
+    assert [(h.before, h.status, h.basis) for h in state.history] == [
+        (None, "in_force", "reported"), ("in_force", "suspended", "reported"), ("suspended", "in_force", "reported"),
+        ("in_force", "in_force", "reported"), ("in_force", "not_renewed", "by_date"),
+    ]
+
+
+def test_a_superseded_agreement_names_its_successor_and_the_successor_what_it_succeeds(archive: Archive) -> None:
+    archive.append("agreement-cern-ussr", signed("1967", parties=["country-ussr", "org-cern"]))
+    archive.append("agreement-cern-russia", signed("1993-10-30", parties=["country-russia", "org-cern"]))
+    archive.append("agreement-cern-ussr", fact("AgreementSuperseded", "1993-10-30", by="agreement-cern-russia"))
+    old = archive.agreement("agreement-cern-ussr", "2000")
+    assert old is not None and (old.status, old.basis, old.superseded_by) == ("superseded", "reported", "agreement-cern-russia")
+    assert archive.agreement("agreement-cern-ussr", "1990").status == "in_force"  # type: ignore[union-attr]
+    new = archive.agreement("agreement-cern-russia", "2000")
+    assert new is not None and new.status == "in_force" and new.succeeds == ["agreement-cern-ussr"]
+    assert [h.fact.type for h in new.history] == ["AgreementSigned", "AgreementSuperseded"]
+
+
+def test_a_decision_with_an_effect_acts_like_a_passed_vote_and_statements_about_it_are_kept(archive: Archive) -> None:
+    archive.append(AGREEMENT, signed("2020-01-15", expires="2024-12-31"))
+    archive.append(AGREEMENT, fact("DecisionTaken", "2024-03", by="org-cern", decision="Not to renew", agreement=AGREEMENT,
+                                   effect="not_renew"))
+    archive.append("person-boris-grinev", fact("StatementMade", "2024-06-05", speaker="person-boris-grinev", quote="Vote no",
+                                               about=[AGREEMENT]))
+    state = archive.agreement(AGREEMENT, "2025-06-01")
+    assert state is not None and (state.status, state.basis, state.renewal_refused) == ("not_renewed", "by_date", True)
+    assert [s.data["quote"] for s in state.statements] == ["Vote no"] and state.last_reported == "2024-06-05"
+    assert "StatementMade" not in [h.fact.type for h in state.history]
+
+
+def test_a_scheduled_vote_stands_at_its_date_and_an_open_start_at_its_end(archive: Archive) -> None:
+    archive.append(AGREEMENT, signed("/2012"), fact("VoteScheduled", "2024-03/2024-06", body="body-cern-council",
+                                                    motion="Extend?", scheduled="2024-06-20", agreement=AGREEMENT))
+    archive.append(AGREEMENT, fact("AgreementAmended", "2024-06-10", summary="A protocol"), fact("AgreementAmended", "1990", summary="Old"))
+    facts = archive.timeline(subject=AGREEMENT).facts
+    assert [(f.stands_at, f.type) for f in facts] == [
+        ("1990", "AgreementAmended"), ("/2012", "AgreementSigned"), ("2024-06-10", "AgreementAmended"), ("2024-06-20", "VoteScheduled"),
+    ]
+    assert [f.stands_at for f in archive.timeline(subject=AGREEMENT, start="2012-03-01", end="2012-03-31").facts] == ["/2012"]
+    assert archive.timeline(subject=AGREEMENT, start="2024-06-15", end="2024-06-30").facts[0].type == "VoteScheduled"

@@ -85,6 +85,17 @@ def test_secrets_have_no_defaults() -> None:
         assert rest.startswith(":?"), f"${{{name}}} must be required (${{{name}:?message}}), not defaulted"
 
 
+def test_every_replica_signs_with_the_one_key_from_a_compose_secret_under_one_origin() -> None:
+    [(name, secret)] = COMPOSE["secrets"].items()
+    assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", secret["file"]), "the key file is required, never defaulted"
+    for replica in REPLICAS:
+        environment = SERVICES[replica]["environment"]
+        assert SERVICES[replica]["secrets"] == [name]
+        assert environment["ACCORD_SIGNING_KEY"] == f"/run/secrets/{name}"
+        assert environment["ACCORD_LOG_ORIGIN"] == SERVICES[REPLICAS[0]]["environment"]["ACCORD_LOG_ORIGIN"]
+    assert "ACCORD_SIGNING_KEY" not in SERVICES["migrate"]["environment"], "migrating signs nothing"
+
+
 @pytest.mark.parametrize("command", commands(), ids=" ".join)
 def test_every_command_is_an_accord_verb_with_options_it_has(command: list[str]) -> None:
     verb = [part for part in command[1:] if not part.startswith("-")][:1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from service.tokens import revoke_token
 from tests.http.conftest import Server
 from tests.web.conftest import BROWSER, csrf_of, page, sign_in
 
@@ -14,6 +15,10 @@ STATEMENT_FORM = {
     "quote": "We will keep working with Dubna.", "language": "en", "context": "An interview after the vote",
     "source.publisher": "T-invariant", "source.title": "An interview", "source.published": "2024-06-20",
 }
+
+
+OWN_SCRIPT = '<script src="/static/copy.js" defer></script>'
+"""The one script a page loads: its own, from this origin."""
 
 
 def post(server: Server, path: str, form: dict[str, Any]) -> Any:
@@ -107,7 +112,7 @@ def test_a_correction_from_the_facts_page_shows_what_changed_and_why(server: Ser
     assert missing_reason.status_code == 422 and missing_reason.context["errors"]["why"] == "required"  # type: ignore[attr-defined]
     assert post(server, f"/events/{event_id}/correct", {**values, "why": "It was an interview"}).status_code == 303
     shown = page(server, f"/events/{event_id}").text
-    assert "Why: It was an interview" in shown and "<th scope=\"row\">medium</th><td>(none)</td><td>interview</td>" in shown
+    assert "Why: It was an interview" in shown and "<th scope=\"row\">Medium</th><td>(none)</td><td>interview</td>" in shown
     retract = post(server, f"/events/{event_id}/correct", {**values, "action": "retract", "why": "Misattributed"})
     assert retract.status_code == 303 and "Retracted." in page(server, f"/events/{event_id}").text
 
@@ -122,7 +127,7 @@ def test_script_and_javascript_links_in_a_quote_show_as_text(server: Server) -> 
     event_id = appended.json()["ids"][0]
     server.settled()
     for path in (f"/events/{event_id}", "/search?q=onerror", "/search?q=click", "/timeline"):
-        html = page(server, path).text
+        html = page(server, path).text.replace(OWN_SCRIPT, "")
         assert not re.search(r"<(script|img|b)\b", html, re.IGNORECASE), path
         assert not re.search(r"<a\s[^>]*href=\"\s*javascript", html, re.IGNORECASE), path
     html = page(server, f"/events/{event_id}").text
@@ -174,3 +179,16 @@ def test_a_session_is_known_to_every_node_and_stored_only_as_a_hash(server: Serv
         assert "Append a fact" in other.get("/archivist", headers=BROWSER).text
         assert post(server, "/archivist/sign-out", {"csrf": csrf}).status_code == 303
         assert 'type="password"' in other.get("/archivist", headers=BROWSER).text
+
+
+def test_revoking_the_token_ends_its_web_sessions_and_signing_in_with_it(server: Server) -> None:
+    csrf = sign_in(server)
+    assert "Append a fact" in page(server, "/archivist").text
+    revoke_token(server.archive.store.engine, "archivist-alice")
+    head = server.archive.store.head().position
+    assert post(server, "/archivist/facts", {**STATEMENT_FORM, "csrf": csrf}).headers["location"] == "/archivist"
+    assert server.archive.store.head().position == head
+    form = page(server, "/archivist")
+    assert 'type="password"' in form.text  # signed out
+    again = post(server, "/archivist/sign-in", {"csrf": csrf_of(form.text), "token": server.tokens["archivist"]})
+    assert again.status_code == 401
