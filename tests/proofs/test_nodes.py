@@ -50,7 +50,7 @@ def test_two_nodes_appending_at_once_sign_one_tree_and_serve_the_same_checkpoint
             with httpx.Client(base_url=node, timeout=30) as client:
                 for i in range(REQUESTS_PER_WRITER):
                     quotes = [statement(f"{writer} says {i}.{j}: the vote is due on June 20.") for j in range(1 + i % 3)]
-                    response = client.post(f"/streams/person-{writer}/events", json={"events": quotes}, headers=auth)
+                    response = client.post(f"/streams/person-{writer}/events", json={"expected_version": "any", "events": quotes}, headers=auth)
                     if response.status_code != 201:
                         failures.append(f"{node} {response.status_code} {response.text}")
 
