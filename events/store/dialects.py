@@ -59,10 +59,6 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
-_TURNS: dict[str, threading.RLock] = {}
-_TURNS_GUARD = threading.Lock()
-
-
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A write transaction on a connection of its own: BEGIN IMMEDIATE on SQLite.
